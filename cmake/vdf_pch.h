@@ -1,0 +1,10 @@
+// Heavy, stable third-party headers, precompiled once (see CMakeLists.txt, VDF_PCH).
+#pragma once
+#include <torch/torch.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+#include <map>
+#include <memory>
+#include <functional>

@@ -1,0 +1,252 @@
+// Typed config binding. A config struct lists its fields once, in a visit() template:
+//
+//   struct OptimConfig {
+//     double lr = 1e-4;                 // defaults live in the struct
+//     std::vector<int> buckets{1, 16};
+//     template <class V> void visit(V& v) {
+//       v("lr", lr, "peak learning rate");
+//       v("buckets", buckets, "frames per bucket");
+//     }
+//     void validate(const Check& c) const { c.require(lr > 0, "lr", lr, "a positive number"); }
+//   };
+//
+// and the same list drives reading YAML (type-checked, unknown keys rejected with file:line and a
+// suggestion), writing YAML back, and describing the schema (`vdf config --schema`).
+// Supported field types: bool, int, int64_t, double, std::string, std::vector<T> of those or of
+// structs, and nested structs with visit().
+#pragma once
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <set>
+#include <sstream>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "framework/config/document.h"
+#include "framework/core/error.h"
+
+namespace vdf::config {
+
+template <typename T, typename = void>
+struct is_section : std::false_type {};
+template <typename T>
+struct is_section<T, std::void_t<decltype(std::declval<T&>().template visit<int>(std::declval<int&>()))>>
+    : std::true_type {};
+
+template <typename T>
+struct is_vector : std::false_type {};
+template <typename T>
+struct is_vector<std::vector<T>> : std::true_type {};
+
+template <typename T>
+std::string type_name() {
+  if constexpr (std::is_same_v<T, bool>) return "bool";
+  else if constexpr (std::is_integral_v<T>) return "integer";
+  else if constexpr (std::is_floating_point_v<T>) return "float";
+  else if constexpr (std::is_same_v<T, std::string>) return "string";
+  else if constexpr (is_vector<T>::value) return "list of " + type_name<typename T::value_type>();
+  else return "section";
+}
+
+// Validation helper handed to validate(): knows the key prefix of the section it checks.
+class Check {
+ public:
+  explicit Check(std::string prefix) : prefix_(std::move(prefix)) {}
+  std::string key(const std::string& name) const { return prefix_.empty() ? name : prefix_ + "." + name; }
+  Check sub(const std::string& name) const { return Check(key(name)); }
+  template <typename T>
+  void require(bool ok, const std::string& name, const T& value, const std::string& expected) const {
+    if (!ok) fail("config key '{}' = {}: expected {}", key(name), show(value), expected);
+  }
+  template <typename T>
+  static std::string show(const T& value) {
+    std::ostringstream os;
+    if constexpr (is_vector<T>::value) {
+      os << "[";
+      for (size_t i = 0; i < value.size(); ++i) os << (i ? ", " : "") << show(value[i]);
+      os << "]";
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      os << "'" << value << "'";
+    } else if constexpr (std::is_same_v<T, bool>) {
+      os << (value ? "true" : "false");
+    } else {
+      os << value;
+    }
+    return os.str();
+  }
+
+ private:
+  std::string prefix_;
+};
+
+// Closest known key by edit distance, for "did you mean" hints; empty when nothing is close.
+std::string closest_key(const std::string& key, const std::vector<std::string>& known);
+
+// ---- reading ------------------------------------------------------------------------------------
+class Reader {
+ public:
+  Reader(const YAML::Node& node, std::string prefix, const Document* doc)
+      : node_(node), prefix_(std::move(prefix)), doc_(doc) {}
+
+  template <typename T>
+  void operator()(const char* key, T& field, const char* /*help*/ = "") {
+    known_.push_back(key);
+    if (!node_.IsMap()) return;
+    const YAML::Node value = node_[key];
+    if (!value) return;  // keep the default
+    read_value(value, path(key), field);
+  }
+
+  // After visiting: any key present in YAML but not in the struct is an error.
+  void reject_unknown() const;
+
+  template <typename T>
+  void read_value(const YAML::Node& value, const std::string& key_path, T& field) const {
+    if constexpr (is_section<T>::value) {
+      if (value.IsNull()) return;
+      if (!value.IsMap()) type_error(key_path, value, "a section (mapping of keys)");
+      Reader child(value, key_path, doc_);
+      field.visit(child);
+      child.reject_unknown();
+    } else if constexpr (is_vector<T>::value) {
+      using E = typename T::value_type;
+      if (!value.IsSequence()) type_error(key_path, value, type_name<T>());
+      T out;
+      for (size_t i = 0; i < value.size(); ++i) {
+        E element{};
+        read_value(value[i], key_path + "[" + std::to_string(i) + "]", element);
+        out.push_back(std::move(element));
+      }
+      field = std::move(out);
+    } else {
+      if (!value.IsScalar()) type_error(key_path, value, type_name<T>());
+      field = convert_scalar<T>(value, key_path);
+    }
+  }
+
+ private:
+  std::string path(const std::string& key) const { return prefix_.empty() ? key : prefix_ + "." + key; }
+  std::string where(const std::string& key_path) const;
+  [[noreturn]] void type_error(const std::string& key_path, const YAML::Node& value,
+                               const std::string& expected) const;
+  template <typename T>
+  T convert_scalar(const YAML::Node& value, const std::string& key_path) const;
+
+  YAML::Node node_;
+  std::string prefix_;
+  const Document* doc_;
+  std::vector<std::string> known_;
+};
+
+bool parse_bool(const std::string& text, bool* out);
+bool parse_int64(const std::string& text, int64_t* out);
+bool parse_double(const std::string& text, double* out);
+
+template <typename T>
+T Reader::convert_scalar(const YAML::Node& value, const std::string& key_path) const {
+  const std::string text = value.Scalar();
+  if constexpr (std::is_same_v<T, bool>) {
+    bool b;
+    if (!parse_bool(text, &b)) type_error(key_path, value, "bool (true or false)");
+    return b;
+  } else if constexpr (std::is_integral_v<T>) {
+    int64_t v;
+    if (!parse_int64(text, &v)) type_error(key_path, value, "integer");
+    if (v < static_cast<int64_t>(std::numeric_limits<T>::min()) ||
+        v > static_cast<int64_t>(std::numeric_limits<T>::max()))
+      type_error(key_path, value, "integer in range");
+    return static_cast<T>(v);
+  } else if constexpr (std::is_floating_point_v<T>) {
+    double v;
+    if (!parse_double(text, &v)) type_error(key_path, value, "float");
+    return static_cast<T>(v);
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    return text;
+  } else {
+    static_assert(sizeof(T) == 0, "unsupported config field type");
+  }
+}
+
+// ---- writing ------------------------------------------------------------------------------------
+class Writer {
+ public:
+  template <typename T>
+  void operator()(const char* key, const T& field, const char* /*help*/ = "") {
+    node_[key] = to_node(field);
+  }
+  template <typename T>
+  static YAML::Node to_node(const T& field) {
+    if constexpr (is_section<T>::value) {
+      Writer child;
+      const_cast<T&>(field).visit(child);
+      return child.node_;
+    } else if constexpr (is_vector<T>::value) {
+      YAML::Node seq(YAML::NodeType::Sequence);
+      for (const auto& e : field) seq.push_back(to_node(e));
+      return seq;
+    } else if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) {
+      return YAML::Node(format_double(field));
+    } else {
+      return YAML::Node(field);
+    }
+  }
+  static std::string format_double(double v);  // shortest text that reads back to the same double
+  YAML::Node node_ = YAML::Node(YAML::NodeType::Map);
+};
+
+// ---- describing ---------------------------------------------------------------------------------
+struct FieldInfo {
+  std::string key, type, default_value, help;
+};
+class Describer {
+ public:
+  explicit Describer(std::string prefix = "") : prefix_(std::move(prefix)) {}
+  template <typename T>
+  void operator()(const char* key, const T& field, const char* help = "") {
+    std::string path = prefix_.empty() ? key : prefix_ + "." + key;
+    if constexpr (is_section<T>::value) {
+      Describer child(path);
+      const_cast<T&>(field).visit(child);
+      fields.insert(fields.end(), child.fields.begin(), child.fields.end());
+    } else {
+      YAML::Emitter em;
+      em << YAML::Flow << Writer::to_node(field);
+      fields.push_back({path, type_name<T>(), em.c_str(), help});
+    }
+  }
+  std::vector<FieldInfo> fields;
+
+ private:
+  std::string prefix_;
+};
+
+// ---- entry points -------------------------------------------------------------------------------
+template <typename Root>
+Root bind(const Document& doc) {
+  Root root;
+  Reader reader(doc.root, "", &doc);
+  root.visit(reader);
+  reader.reject_unknown();
+  root.validate(Check(""));
+  return root;
+}
+
+template <typename Root>
+std::string to_yaml(const Root& root) {
+  Writer w;
+  const_cast<Root&>(root).visit(w);
+  YAML::Emitter em;
+  em << w.node_;
+  return std::string(em.c_str()) + "\n";
+}
+
+template <typename Root>
+std::vector<FieldInfo> describe(const Root& root) {
+  Describer d;
+  const_cast<Root&>(root).visit(d);
+  return d.fields;
+}
+
+}  // namespace vdf::config

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages vdf needs to build, test and run. Idempotent: packages already
+# installed are skipped, and apt-get is only called when something is missing.
+#   tools/setup_debian.sh            build + test dependencies
+#   tools/setup_debian.sh --minimal  build dependencies only
+set -euo pipefail
+
+BUILD_PKGS=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libtorch-dev libgloo-dev                       # LibTorch 1.13 CPU with c10d + Gloo headers
+  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev   # FFmpeg video I/O
+  libhdf5-dev libeigen3-dev zlib1g-dev
+  libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
+  catch2
+)
+TEST_PKGS=(
+  ffmpeg                                         # test oracle (frame selection, pixels)
+  python3 python3-torch python3-scipy python3-numpy   # reference implementations in benchmarks/tests only
+  clang libclang-rt-14-dev                       # libFuzzer targets
+  slurm-wlm munge                                # real local SLURM for the cluster tests
+  iproute2                                       # network namespaces for the multi-node test
+  chromium                                       # HTML report test (headless)
+)
+
+pkgs=("${BUILD_PKGS[@]}")
+if [[ "${1:-}" != "--minimal" ]]; then
+  pkgs+=("${TEST_PKGS[@]}")
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup_debian: all ${#pkgs[@]} packages already installed"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+echo "setup_debian: installing ${#missing[@]} packages: ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "setup_debian: done"
