@@ -9,17 +9,23 @@
 #include "framework/config/binding.h"
 #include "framework/config/document.h"
 #include "framework/config/schema/run.h"
+#include "framework/config/schema/synthetic.h"
 
 namespace vdf::config {
 
 struct VdfConfig {
   RunConfig run;
+  SyntheticConfig synthetic;
 
   template <class V>
   void visit(V& v) {
     v("run", run, "run directory, seed, device, logging");
+    v("synthetic", synthetic, "synthetic coloured-shapes dataset (vdf synth)");
   }
-  void validate(const Check& c) const { run.validate(c.sub("run")); }
+  void validate(const Check& c) const {
+    run.validate(c.sub("run"));
+    synthetic.validate(c.sub("synthetic"));
+  }
 };
 
 // Loads a config file (with `_base_`), applies overrides "a.b=value", binds and validates.
