@@ -11,17 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "framework/tensor_io/safetensors_header.h"
+
 namespace vdf::tensor_io {
 
 using TensorMap = std::map<std::string, torch::Tensor>;
 using Metadata = std::map<std::string, std::string>;
 
-struct TensorInfo {
-  std::string name;
-  std::string dtype;            // "F32", "F16", "BF16", "F64", "I64", "I32", "I16", "I8", "U8", "BOOL"
-  std::vector<int64_t> shape;
-  uint64_t begin = 0, end = 0;  // byte offsets relative to the start of the data section
-};
+// TensorInfo (name, dtype, shape, begin/end) is declared in safetensors_header.h.
 
 // A memory-mapped safetensors file. Tensors returned by tensor() are copies (safe after close);
 // tensor_view() aliases the mapping and is valid while this object lives.
