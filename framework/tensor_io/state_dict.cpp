@@ -1,0 +1,108 @@
+#include "framework/tensor_io/state_dict.h"
+
+#include <fmt/ranges.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "framework/core/error.h"
+#include "framework/core/log.h"
+#include "framework/tensor_io/pth.h"
+
+namespace vdf::tensor_io {
+
+namespace {
+
+std::string shape_str(torch::IntArrayRef sizes) { return fmt::format("[{}]", fmt::join(sizes, ",")); }
+
+bool has_magic(const std::filesystem::path& path, const char* magic, size_t n) {
+  std::ifstream in(path, std::ios::binary);
+  std::string head(n, '\0');
+  return in.read(head.data(), static_cast<std::streamsize>(n)) && head.compare(0, n, magic, n) == 0;
+}
+
+}  // namespace
+
+TensorMap load_weights_file(const std::filesystem::path& path) {
+  VDF_CHECK(std::filesystem::exists(path), "weights file '{}' does not exist", path.string());
+  const std::string ext = path.extension().string();
+  if (has_magic(path, "PK\x03\x04", 4) && ext != ".safetensors") {
+    TensorMap out;
+    for (auto& [k, t] : load_pth(path)) {
+      VDF_CHECK(!k.empty(), "'{}' holds a single tensor, not a state dict", path.string());
+      VDF_CHECK(out.emplace(k, t).second, "'{}': key '{}' appears twice", path.string(), k);
+    }
+    return out;
+  }
+  if (ext == ".pth" || ext == ".pt" || ext == ".bin" || ext == ".ckpt")
+    fail("'{}' is not a PyTorch zip checkpoint (legacy pickled .pth files are not supported; re-save with "
+         "torch.save or convert to safetensors)", path.string());
+  return load_safetensors(path);
+}
+
+TensorMap state_dict(const torch::nn::Module& module) {
+  TensorMap out;
+  for (const auto& p : module.named_parameters(true)) out.emplace(p.key(), p.value().detach());
+  for (const auto& b : module.named_buffers(true)) out.emplace(b.key(), b.value().detach());
+  return out;
+}
+
+void load_state_dict_strict(torch::nn::Module& module, const TensorMap& tensors, const LoadOptions& options) {
+  const std::string source = options.source.empty() ? "weights" : "'" + options.source + "'";
+  // The file's tensors, after the optional prefix filter.
+  TensorMap file;
+  for (const auto& [k, t] : tensors) {
+    if (options.prefix.empty()) file.emplace(k, t);
+    else if (k.compare(0, options.prefix.size(), options.prefix) == 0) file.emplace(k.substr(options.prefix.size()), t);
+  }
+  std::vector<std::pair<std::string, torch::Tensor>> targets;
+  for (const auto& p : module.named_parameters(true)) targets.emplace_back(p.key(), p.value());
+  for (const auto& b : module.named_buffers(true)) targets.emplace_back(b.key(), b.value());
+
+  std::vector<std::string> missing, unexpected, misshaped, wrong_dtype;
+  std::map<std::string, int> conversions;  // "F16->F32" -> count
+  std::set<std::string> used;
+  for (const auto& [key, dst] : targets) {
+    auto it = file.find(key);
+    if (it == file.end()) {
+      missing.push_back(fmt::format("'{}' (module shape {})", key, shape_str(dst.sizes())));
+      continue;
+    }
+    used.insert(key);
+    const auto& src = it->second;
+    if (src.sizes() != dst.sizes()) {
+      misshaped.push_back(fmt::format("'{}' has shape {} in the file, the module expects {}", key,
+                                      shape_str(src.sizes()), shape_str(dst.sizes())));
+    } else if (src.scalar_type() != dst.scalar_type()) {
+      if (options.convert_dtype)
+        ++conversions[fmt::format("{}->{}", c10::toString(src.scalar_type()), c10::toString(dst.scalar_type()))];
+      else
+        wrong_dtype.push_back(fmt::format("'{}' is {} in the file, the module expects {}", key,
+                                          c10::toString(src.scalar_type()), c10::toString(dst.scalar_type())));
+    }
+  }
+  for (const auto& [k, t] : file)
+    if (!used.count(k)) unexpected.push_back(fmt::format("'{}' (file shape {})", k, shape_str(t.sizes())));
+
+  if (!missing.empty() || !unexpected.empty() || !misshaped.empty() || !wrong_dtype.empty()) {
+    std::string msg = fmt::format("loading {} strictly: {} missing, {} unexpected, {} mis-shaped, {} wrong dtype", source,
+                                  missing.size(), unexpected.size(), misshaped.size(), wrong_dtype.size());
+    auto list = [&](const char* what, const std::vector<std::string>& items) {
+      if (items.empty()) return;
+      msg += fmt::format("; {}: ", what);
+      for (size_t i = 0; i < items.size() && i < options.max_listed; ++i) msg += (i ? ", " : "") + items[i];
+      if (items.size() > options.max_listed) msg += fmt::format(" (and {} more)", items.size() - options.max_listed);
+    };
+    list("mis-shaped", misshaped);
+    list("missing", missing);
+    list("unexpected", unexpected);
+    list("wrong dtype (convert_dtype is off)", wrong_dtype);
+    throw Error(msg);
+  }
+  torch::NoGradGuard no_grad;
+  for (auto& [key, dst] : targets) dst.copy_(file.at(key));
+  for (const auto& [what, n] : conversions) VDF_INFO("loading {}: converted {} tensors {}", source, n, what);
+}
+
+}  // namespace vdf::tensor_io
