@@ -50,11 +50,28 @@ void record_sources(const YAML::Node& node, const std::string& prefix, const std
   }
 }
 
+// Every mapping key must be a plain scalar (YAML also allows maps and lists as keys: `{a: 1}: x`);
+// the rest of the config code relies on it. Found by tools/fuzz/config.cpp.
+void check_keys(const YAML::Node& node, const std::string& name, int depth) {
+  if (depth > 256) fail("config '{}': nested deeper than 256 levels", name);
+  if (node.IsMap()) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (!it->first.IsScalar())
+        fail("config '{}': line {}: a key must be a plain name, not a {}", name, it->first.Mark().line + 1,
+             it->first.IsMap() ? "mapping" : it->first.IsSequence() ? "list" : "null");
+      check_keys(it->second, name, depth + 1);
+    }
+  } else if (node.IsSequence()) {
+    for (const auto& item : node) check_keys(item, name, depth + 1);
+  }
+}
+
 YAML::Node parse_yaml(const std::string& text, const std::string& name) {
   try {
     YAML::Node node = YAML::Load(text);
     if (node.IsNull()) return YAML::Node(YAML::NodeType::Map);
     if (!node.IsMap()) fail("config '{}': the top level must be a mapping of keys to values", name);
+    check_keys(node, name, 0);
     return node;
   } catch (const YAML::Exception& e) {
     fail("config '{}': YAML syntax error at line {}, column {}: {}", name, e.mark.line + 1,
@@ -134,6 +151,7 @@ void apply_override(Document& doc, const std::string& assignment) {
   } catch (const YAML::Exception& e) {
     fail("override '{}': cannot parse the value: {}", assignment, e.msg);
   }
+  check_keys(value, "override '" + assignment + "'", 0);
   std::vector<std::string> parts;
   size_t start = 0;
   while (true) {

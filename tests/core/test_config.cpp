@@ -96,6 +96,11 @@ TEST_CASE("config: file errors (missing, cycle, syntax, non-mapping)", "[unit][c
   CHECK_THAT(error_of([] { load_config(fixture("cycle_a.yaml")); }), Catch::Contains("cycle"));
   CHECK_THAT(error_of([] { load_config(fixture("syntax.yaml")); }), Catch::Contains("syntax error"));
   CHECK_THAT(error_of([] { parse_config("- a\n- b\n"); }), Catch::Contains("top level must be a mapping"));
+  // Found by the config fuzzer (tools/fuzz/config.cpp): mappings/lists as keys used to escape as
+  // YAML::BadConversion and terminate the program.
+  CHECK_THAT(error_of([] { parse_config("{run:, {seed: [1, 2]}}"); }), Catch::Contains("must be a plain name"));
+  CHECK_THAT(error_of([] { parse_config("run:\n  [a, b]: 1\n"); }), Catch::Contains("line 2"));
+  CHECK_THAT(error_of([] { parse_config("", {"run={[x]: 1}"}); }), Catch::Contains("override"));
 }
 
 TEST_CASE("config: resolved config round-trips through YAML to the same value", "[unit][config]") {
