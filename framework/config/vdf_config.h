@@ -8,7 +8,10 @@
 
 #include "framework/config/binding.h"
 #include "framework/config/document.h"
+#include "framework/config/schema/diffusion.h"
+#include "framework/config/schema/model.h"
 #include "framework/config/schema/run.h"
+#include "framework/config/schema/sample.h"
 #include "framework/config/schema/synthetic.h"
 
 namespace vdf::config {
@@ -16,15 +19,24 @@ namespace vdf::config {
 struct VdfConfig {
   RunConfig run;
   SyntheticConfig synthetic;
+  DitConfig model;
+  DiffusionConfig diffusion;
+  SampleConfig sample;
 
   template <class V>
   void visit(V& v) {
     v("run", run, "run directory, seed, device, logging");
     v("synthetic", synthetic, "synthetic coloured-shapes dataset (vdf synth)");
+    v("model", model, "the video DiT (docs/dit.md)");
+    v("diffusion", diffusion, "training objective and noise schedule (docs/diffusion.md)");
+    v("sample", sample, "sampler settings (docs/diffusion.md)");
   }
   void validate(const Check& c) const {
     run.validate(c.sub("run"));
     synthetic.validate(c.sub("synthetic"));
+    model.validate(c.sub("model"));
+    diffusion.validate(c.sub("diffusion"));
+    sample.validate(c.sub("sample"));
   }
 };
 

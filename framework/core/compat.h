@@ -3,6 +3,7 @@
 #pragma once
 #include <torch/torch.h>
 #include <torch/version.h>
+#include <ATen/autocast_mode.h>
 
 #include <optional>
 #include <string>
@@ -39,5 +40,52 @@ inline torch::Tensor scaled_dot_product_attention(const torch::Tensor& q, const 
   return torch::matmul(torch::softmax(scores, -1), v);
 #endif
 }
+
+// CUDA autocast (bf16/fp16 mixed precision) state of this thread. Gradient checkpointing records it in
+// forward and restores it while recomputing in backward (autocast is thread-local and backward may run
+// on another thread or outside the autocast region).
+struct AutocastState {
+  bool enabled = false;
+  at::ScalarType dtype = at::kBFloat16;
+};
+
+inline AutocastState autocast_state() {
+#if VDF_TORCH_AT_LEAST(2, 4)
+  return {at::autocast::is_autocast_enabled(at::kCUDA), at::autocast::get_autocast_dtype(at::kCUDA)};
+#else
+  return {at::autocast::is_enabled(), at::autocast::get_autocast_gpu_dtype()};
+#endif
+}
+
+inline void set_autocast_state(const AutocastState& s) {
+#if VDF_TORCH_AT_LEAST(2, 4)
+  at::autocast::set_autocast_enabled(at::kCUDA, s.enabled);
+  at::autocast::set_autocast_dtype(at::kCUDA, s.dtype);
+#else
+  at::autocast::set_enabled(s.enabled);
+  at::autocast::set_autocast_gpu_dtype(s.dtype);
+#endif
+}
+
+// Sets an autocast state for a scope and restores the previous one (clearing the cast cache when the
+// scope turned autocast on).
+class AutocastGuard {
+ public:
+  explicit AutocastGuard(const AutocastState& s) : previous_(autocast_state()) {
+    set_autocast_state(s);
+    if (s.enabled) at::autocast::increment_nesting();
+    entered_ = s.enabled;
+  }
+  ~AutocastGuard() {
+    if (entered_ && at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    set_autocast_state(previous_);
+  }
+  AutocastGuard(const AutocastGuard&) = delete;
+  AutocastGuard& operator=(const AutocastGuard&) = delete;
+
+ private:
+  AutocastState previous_;
+  bool entered_ = false;
+};
 
 }  // namespace vdf::compat

@@ -1,0 +1,139 @@
+// Config section `model`: the video DiT (framework/models/dit). See docs/dit.md for the architecture,
+// the parameter (checkpoint key) names and the exact preset numbers.
+//
+// Sizes: `preset` fills hidden/depth/heads; an explicit non-zero hidden/depth/heads overrides the preset
+// (so `preset: xl` + `depth: 4` is an XL-wide, 4-layer model). Presets (DiT paper widths/depths):
+//   tiny: hidden 64,   depth 2,  heads 4   (tests)
+//   s:    hidden 384,  depth 12, heads 6
+//   b:    hidden 768,  depth 12, heads 12
+//   l:    hidden 1024, depth 24, heads 16
+//   xl:   hidden 1152, depth 28, heads 16
+#pragma once
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "framework/config/binding.h"
+
+namespace vdf::config {
+
+struct DitConfig {
+  std::string preset = "tiny";       // tiny | s | b | l | xl | "" (then hidden/depth/heads are required)
+  int64_t in_channels = 4;           // latent channels
+  int64_t out_channels = 0;          // 0 = in_channels (x2 when learn_sigma)
+  bool learn_sigma = false;          // DiT-style: predict a variance channel block too (out = 2*in)
+  std::vector<int64_t> patch{1, 2, 2};  // [pt, ph, pw]
+  int64_t hidden = 0;                // 0 = from preset
+  int64_t depth = 0;                 // 0 = from preset
+  int64_t heads = 0;                 // 0 = from preset
+  double mlp_ratio = 4.0;
+  int64_t text_dim = 768;            // width of the text token embeddings
+  int64_t pooled_dim = 768;          // width of the pooled text embedding; 0 = not used
+  int64_t max_text_len = 77;         // longest text (tokens) the model accepts
+  std::string pos_embed = "rope3d";  // sincos3d | rope3d
+  std::vector<int64_t> rope_axes;    // head-dim split [t, h, w]; empty = auto (see docs/dit.md)
+  double rope_theta = 10000.0;
+  bool qk_norm = true;               // RMSNorm on queries and keys (self- and cross-attention)
+  std::string attention = "full";    // full | factorized (Latte: alternating spatial/temporal blocks)
+  bool grad_checkpointing = false;   // recompute each block in backward
+
+  template <class V>
+  void visit(V& v) {
+    v("preset", preset, "size preset: tiny | s | b | l | xl | '' (fills hidden/depth/heads left at 0)");
+    v("in_channels", in_channels, "latent channels of the input");
+    v("out_channels", out_channels, "output channels; 0 = in_channels (x2 with learn_sigma)");
+    v("learn_sigma", learn_sigma, "also predict a variance (output channels doubled)");
+    v("patch", patch, "3D patch size [pt, ph, pw]");
+    v("hidden", hidden, "transformer width; 0 = from preset");
+    v("depth", depth, "number of transformer blocks; 0 = from preset");
+    v("heads", heads, "attention heads; 0 = from preset");
+    v("mlp_ratio", mlp_ratio, "MLP hidden width / model width");
+    v("text_dim", text_dim, "width of the text token embeddings");
+    v("pooled_dim", pooled_dim, "width of the pooled text embedding (0 = none)");
+    v("max_text_len", max_text_len, "longest text sequence (tokens) the model accepts");
+    v("pos_embed", pos_embed, "sincos3d | rope3d");
+    v("rope_axes", rope_axes, "RoPE split of the head dim [t, h, w] (even, sum = head dim); [] = auto");
+    v("rope_theta", rope_theta, "RoPE base frequency");
+    v("qk_norm", qk_norm, "RMSNorm on queries and keys");
+    v("attention", attention, "full | factorized (alternating spatial / temporal blocks)");
+    v("grad_checkpointing", grad_checkpointing, "recompute each block in backward (saves memory)");
+  }
+
+  // Preset values (hidden, depth, heads); false for an unknown name.
+  static bool preset_dims(const std::string& name, int64_t* hidden, int64_t* depth, int64_t* heads) {
+    std::string n;
+    for (char ch : name) n += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    struct P { const char* name; int64_t h, d, n; };
+    static const P table[] = {{"tiny", 64, 2, 4}, {"s", 384, 12, 6}, {"b", 768, 12, 12},
+                              {"l", 1024, 24, 16}, {"xl", 1152, 28, 16}};
+    for (const auto& p : table)
+      if (n == p.name) {
+        if (hidden) *hidden = p.h;
+        if (depth) *depth = p.d;
+        if (heads) *heads = p.n;
+        return true;
+      }
+    return false;
+  }
+
+  // This config with the preset applied, out_channels and rope_axes filled in. Throws vdf::Error.
+  DitConfig resolved() const {
+    DitConfig r = *this;
+    if (!preset.empty()) {
+      int64_t h = 0, d = 0, n = 0;
+      if (!preset_dims(preset, &h, &d, &n))
+        fail("config key 'model.preset' = '{}': expected tiny, s, b, l, xl or ''", preset);
+      if (r.hidden == 0) r.hidden = h;
+      if (r.depth == 0) r.depth = d;
+      if (r.heads == 0) r.heads = n;
+    }
+    if (r.out_channels == 0) r.out_channels = r.in_channels * (learn_sigma ? 2 : 1);
+    if (r.rope_axes.empty() && r.heads > 0 && r.hidden % r.heads == 0) {
+      const int64_t hd = r.hidden / r.heads;
+      if (hd % 4 == 0) {
+        const int64_t t = 4 * std::max<int64_t>(1, hd / 32);
+        r.rope_axes = {t, (hd - t) / 2, (hd - t) / 2};
+      }
+    }
+    return r;
+  }
+
+  int64_t head_dim() const { return heads > 0 ? hidden / heads : 0; }
+
+  void validate(const Check& c) const {
+    c.require(preset.empty() || preset_dims(preset, nullptr, nullptr, nullptr), "preset", preset, "tiny, s, b, l, xl or ''");
+    c.require(in_channels > 0, "in_channels", in_channels, "> 0");
+    c.require(out_channels >= 0, "out_channels", out_channels, ">= 0");
+    c.require(patch.size() == 3 && patch[0] > 0 && patch[1] > 0 && patch[2] > 0, "patch", patch,
+              "three positive integers [pt, ph, pw]");
+    c.require(hidden >= 0 && depth >= 0 && heads >= 0, "hidden", hidden, ">= 0 (0 = from preset)");
+    c.require(mlp_ratio > 0, "mlp_ratio", mlp_ratio, "> 0");
+    c.require(text_dim > 0, "text_dim", text_dim, "> 0");
+    c.require(pooled_dim >= 0, "pooled_dim", pooled_dim, ">= 0");
+    c.require(max_text_len > 0, "max_text_len", max_text_len, "> 0");
+    c.require(pos_embed == "sincos3d" || pos_embed == "rope3d", "pos_embed", pos_embed, "sincos3d or rope3d");
+    c.require(attention == "full" || attention == "factorized", "attention", attention, "full or factorized");
+    c.require(rope_theta > 0, "rope_theta", rope_theta, "> 0");
+    const DitConfig r = resolved();
+    c.require(r.hidden > 0, "hidden", r.hidden, "> 0 (set it or choose a preset)");
+    c.require(r.depth > 0, "depth", r.depth, "> 0 (set it or choose a preset)");
+    c.require(r.heads > 0 && r.hidden % r.heads == 0, "heads", r.heads,
+              fmt::format("a positive divisor of hidden = {}", r.hidden));
+    if (pos_embed == "sincos3d")
+      c.require(r.hidden % 4 == 0, "hidden", r.hidden, "a multiple of 4 for sincos3d");
+    if (pos_embed == "rope3d") {
+      const int64_t hd = r.head_dim();
+      c.require(r.rope_axes.size() == 3, "rope_axes", rope_axes,
+                fmt::format("3 even numbers summing to the head dim {} (auto needs head dim % 4 == 0)", hd));
+      bool even = true;
+      int64_t sum = 0;
+      for (auto a : r.rope_axes) even = even && a >= 0 && a % 2 == 0, sum += a;
+      c.require(even && sum == hd, "rope_axes", r.rope_axes,
+                fmt::format("3 non-negative even numbers summing to the head dim {}", hd));
+    }
+  }
+};
+
+}  // namespace vdf::config
