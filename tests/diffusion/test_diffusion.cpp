@@ -62,7 +62,7 @@ TEST_CASE("diffusion: schedule values at known t", "[unit][diffusion]") {
     return c * c;
   };
   for (int i : {0, 249, 499, 749}) CHECK(cab[i] == Approx(f((i + 1) / 1000.0) / f(0)).epsilon(1e-9));
-  CHECK(cab[499] == Approx(0.493867).margin(1e-5));  // cos^2(0.503968 pi/2) / cos^2(0.007937 pi/2)
+  CHECK(cab[499] == Approx(0.4938436).margin(1e-6));  // f(0.5)/f(0), computed with Python math
 
   // Zero terminal SNR: last alpha_bar exactly 0, first unchanged, monotone.
   auto zt = alphas_cumprod(rescale_zero_terminal_snr(lin));
@@ -204,7 +204,7 @@ TEST_CASE("diffusion: samplers reach an analytic Gaussian target's mean and std"
       {"ddpm", "eps", "linear", "ddim", 300, 1.0, false, 1.0},
       {"ddpm", "eps", "linear", "dpmpp2m", 50, 0, false, 1.0},
       {"ddpm", "v", "cosine", "dpmpp2m", 50, 0, false, 1.0},
-      {"ddpm", "v", "scaled_linear", "dpmpp2m", 50, 0, true, 1.0},
+      {"ddpm", "v", "scaled_linear", "dpmpp2m", 200, 0, true, 1.0},  // steep start: 50 steps leave std 3.3% low
       {"ddpm", "v", "linear", "ddim", 200, 0, true, 1.0},
       {"ddpm", "v", "linear", "euler", 200, 0, true, 1.0},
   };
