@@ -116,6 +116,13 @@ struct DitConfig {
     c.require(pos_embed == "sincos3d" || pos_embed == "rope3d", "pos_embed", pos_embed, "sincos3d or rope3d");
     c.require(attention == "full" || attention == "factorized", "attention", attention, "full or factorized");
     c.require(rope_theta > 0, "rope_theta", rope_theta, "> 0");
+    // Upper bounds first, so the arithmetic below (resolved(), sums) cannot overflow on absurd input.
+    constexpr int64_t kMaxDim = int64_t(1) << 24;
+    c.require(in_channels <= kMaxDim && out_channels <= kMaxDim, "in_channels", in_channels, "<= 2^24");
+    c.require(hidden <= kMaxDim && depth <= kMaxDim && heads <= kMaxDim, "hidden", hidden,
+              "hidden, depth and heads <= 2^24");
+    for (auto a : rope_axes) c.require(a >= -kMaxDim && a <= kMaxDim, "rope_axes", rope_axes, "entries in [-2^24, 2^24]");
+    for (auto p : patch) c.require(p <= kMaxDim, "patch", patch, "entries <= 2^24");
     const DitConfig r = resolved();
     c.require(r.hidden > 0, "hidden", r.hidden, "> 0 (set it or choose a preset)");
     c.require(r.depth > 0, "depth", r.depth, "> 0 (set it or choose a preset)");
