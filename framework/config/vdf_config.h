@@ -13,6 +13,7 @@
 #include "framework/config/schema/run.h"
 #include "framework/config/schema/sample.h"
 #include "framework/config/schema/synthetic.h"
+#include "framework/config/schema/video.h"
 
 namespace vdf::config {
 
@@ -22,6 +23,7 @@ struct VdfConfig {
   DitConfig model;
   DiffusionConfig diffusion;
   SampleConfig sample;
+  VideoConfig video;
 
   template <class V>
   void visit(V& v) {
@@ -30,6 +32,7 @@ struct VdfConfig {
     v("model", model, "the video DiT (docs/dit.md)");
     v("diffusion", diffusion, "training objective and noise schedule (docs/diffusion.md)");
     v("sample", sample, "sampler settings (docs/diffusion.md)");
+    v("video", video, "decoding, FPS resampling, resize/crop, clips and filters of source videos");
   }
   void validate(const Check& c) const {
     run.validate(c.sub("run"));
@@ -37,6 +40,7 @@ struct VdfConfig {
     model.validate(c.sub("model"));
     diffusion.validate(c.sub("diffusion"));
     sample.validate(c.sub("sample"));
+    video.validate(c.sub("video"));
   }
 };
 
