@@ -43,7 +43,7 @@ inline std::string quote(const std::string& s) { return "'" + s + "'"; }
 // Indices (decode order, from 0) of the source frames that `ffmpeg -vf fps=F` outputs, recovered by
 // running `showinfo,fps=F,showinfo` and matching each output frame's (pos, checksum) to the input list.
 inline std::vector<int64_t> ffmpeg_fps_selection(const std::string& path, int stream, const std::string& fps) {
-  const std::string cmd = "ffmpeg -nostdin -nostats -hide_banner -loglevel info -i " + quote(path) + " -map 0:" +
+  const std::string cmd = "ffmpeg -nostdin -nostats -hide_banner -loglevel info -threads 1 -i " + quote(path) + " -map 0:" +
                           std::to_string(stream) + " -vf 'showinfo,fps=" + fps +
                           ",showinfo' -fps_mode passthrough -f null - 2>&1";
   const auto r = run_command(cmd);

@@ -72,7 +72,7 @@ TEST_CASE("clips: scene split never lets a clip cross a cut", "[unit][video]") {
   // 2 s of a test pattern, then 2 s of a different one: one hard cut at 2 s.
   const auto path = make_fixture(
       "cut.mp4",
-      "-f lavfi -i testsrc2=size=160x120:rate=10:d=2 -f lavfi -i mandelbrot=size=160x120:rate=10:end_pts=2 "
+      "-f lavfi -i testsrc2=size=160x120:rate=10:d=2 -t 2 -f lavfi -i mandelbrot=size=160x120:rate=10 "
       "-filter_complex '[0:v][1:v]concat=n=2:v=1[v]' -map '[v]' -pix_fmt yuv420p -c:v libx264 -preset ultrafast");
   auto cfg = small_config();
   cfg.clip_frames = 6;
