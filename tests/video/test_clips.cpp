@@ -78,6 +78,7 @@ TEST_CASE("clips: scene split never lets a clip cross a cut", "[unit][video]") {
   cfg.clip_frames = 6;
   cfg.clip_stride = 6;
   cfg.scene_split = true;
+  cfg.scene_threshold = 0.12;
   const auto ex = data::extract_clips(path, cfg);
   REQUIRE(ex.accepted);
   // 16 frames per scene at 8 fps: clips at 0, 6 in scene one and 16, 22 in scene two (none across 16).

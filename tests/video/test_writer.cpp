@@ -20,9 +20,9 @@ torch::Tensor moving_frames(int t, int h, int w) {
   auto y = torch::arange(h, torch::kFloat).view({1, h, 1});
   auto x = torch::arange(w, torch::kFloat).view({1, 1, w});
   auto k = torch::arange(t, torch::kFloat).view({t, 1, 1});
-  auto r = 128 + 100 * torch::sin((x + 3 * k) / 7.0);
-  auto g = 128 + 100 * torch::cos((y - 2 * k) / 5.0);
-  auto b = 128 + 60 * torch::sin((x + y + k) / 11.0);
+  auto r = 128 + 100 * torch::sin((x + 3 * k) / 17.0);
+  auto g = 128 + 100 * torch::cos((y - 2 * k) / 13.0);
+  auto b = 128 + 60 * torch::sin((x + y + k) / 23.0);
   return torch::stack({r.expand({t, h, w}), g.expand({t, h, w}), b.expand({t, h, w})}, 3)
       .round()
       .clamp(0, 255)
