@@ -10,6 +10,7 @@
 #include "framework/config/document.h"
 #include "framework/config/schema/diffusion.h"
 #include "framework/config/schema/model.h"
+#include "framework/config/schema/ingest.h"
 #include "framework/config/schema/run.h"
 #include "framework/config/schema/sample.h"
 #include "framework/config/schema/synthetic.h"
@@ -24,6 +25,7 @@ struct VdfConfig {
   DiffusionConfig diffusion;
   SampleConfig sample;
   VideoConfig video;
+  IngestConfig ingest;
 
   template <class V>
   void visit(V& v) {
@@ -33,6 +35,7 @@ struct VdfConfig {
     v("diffusion", diffusion, "training objective and noise schedule (docs/diffusion.md)");
     v("sample", sample, "sampler settings (docs/diffusion.md)");
     v("video", video, "decoding, FPS resampling, resize/crop, clips and filters of source videos");
+    v("ingest", ingest, "manifest to HDF5 latent shards (vdf ingest)");
   }
   void validate(const Check& c) const {
     run.validate(c.sub("run"));
@@ -41,6 +44,7 @@ struct VdfConfig {
     diffusion.validate(c.sub("diffusion"));
     sample.validate(c.sub("sample"));
     video.validate(c.sub("video"));
+    ingest.validate(c.sub("ingest"));
   }
 };
 
