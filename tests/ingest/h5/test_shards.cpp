@@ -195,3 +195,32 @@ TEST_CASE("shards: dataset over several shards, buckets from metadata, seeded sh
   fs::remove(dir / "s1.h5");
   CHECK_THROWS_WITH(list_shards(dir.path()), Catch::Contains("s1.h5"));
 }
+
+TEST_CASE("shards: vdf inspect summarizes and verifies a shard folder, exit 1 on a corrupt sample", "[e2e][ingest][h5]") {
+  TempDir dir;
+  write_shard(dir / "s0.h5");
+  const fs::path p = write_shard(dir / "s1.h5");
+  write_index(dir.path());
+  auto ok = vdf::testing::run_command(vdf::testing::vdf_exe() + " inspect " + dir.path().string());
+  INFO(ok.output);
+  CHECK(ok.exit_code == 0);
+  CHECK_THAT(ok.output, Catch::Contains("2 shard(s), 6 samples from 6 inputs (4 accepted)"));
+  CHECK_THAT(ok.output, Catch::Contains("VAE vae-x"));
+  CHECK_THAT(ok.output, Catch::Contains("rejected inputs: 2 too_short"));
+  CHECK_THAT(ok.output, Catch::Contains("verified"));
+  auto js = vdf::testing::run_command(vdf::testing::vdf_exe() + " inspect --json " + p.string() + " 2>/dev/null");
+  REQUIRE(js.exit_code == 0);
+  auto j = nlohmann::json::parse(js.output);
+  CHECK(j["samples"] == 3);
+  CHECK(j["problems"] == 0);
+  {
+    vdf::h5::FileId f = vdf::h5::open_file(p, /*writable=*/true);
+    vdf::h5::DatasetId ds(H5Dopen2(f.get(), "samples/000000/latents", H5P_DEFAULT));
+    auto bad = torch::zeros({4, 2, 2, 2}).to(torch::kFloat16);
+    REQUIRE(H5Dwrite(ds.get(), vdf::h5::float16_type(), H5S_ALL, H5S_ALL, H5P_DEFAULT, bad.data_ptr()) >= 0);
+  }
+  auto bad = vdf::testing::run_command(vdf::testing::vdf_exe() + " inspect " + dir.path().string());
+  INFO(bad.output);
+  CHECK(bad.exit_code == 1);
+  CHECK_THAT(bad.output, Catch::Contains("PROBLEM s1.h5: sample 0: latent SHA-256"));
+}
