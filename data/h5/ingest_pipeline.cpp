@@ -300,7 +300,7 @@ class ShardBuilder {
     const auto t0 = Clock::now();
     torch::Tensor video = torch::stack(frames).to(stages_.vae->device());  // [B,T,H,W,3] uint8
     video = video.permute({0, 4, 1, 2, 3}).to(torch::kFloat32).div_(255.0f);
-    LatentBatch out;
+    EncodedLatents out;
     {
       torch::NoGradGuard no_grad;
       out = stages_.vae->encode(video);

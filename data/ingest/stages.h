@@ -34,7 +34,7 @@ class ClipSource {
   virtual Extraction extract(const ManifestEntry& entry) = 0;
 };
 
-struct LatentBatch {
+struct EncodedLatents {
   torch::Tensor mean;    // [B, C, T', H', W'] (the latents stored)
   torch::Tensor logvar;  // optional, same shape
 };
@@ -44,7 +44,7 @@ class LatentEncoder {
  public:
   virtual ~LatentEncoder() = default;
   virtual VaeIdentity identity() const = 0;
-  virtual LatentBatch encode(const torch::Tensor& video) = 0;
+  virtual EncodedLatents encode(const torch::Tensor& video) = 0;
   virtual torch::Device device() const { return torch::kCPU; }
 };
 

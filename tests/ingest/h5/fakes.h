@@ -77,11 +77,11 @@ class FakeVae : public data::LatentEncoder {
     v.scale = 0.5;
     return v;
   }
-  data::LatentBatch encode(const torch::Tensor& video) override {
+  data::EncodedLatents encode(const torch::Tensor& video) override {
     ++calls;
     auto p = torch::avg_pool3d(video, {1, 4, 4});
     auto rg = p.narrow(1, 0, 1) * p.narrow(1, 1, 1);
-    data::LatentBatch b;
+    data::EncodedLatents b;
     b.mean = torch::cat({p * 2 - 1, rg}, 1);
     b.logvar = torch::full_like(b.mean, -2.0);
     return b;
