@@ -10,10 +10,12 @@
 #include "framework/config/document.h"
 #include "framework/config/schema/diffusion.h"
 #include "framework/config/schema/model.h"
+#include "framework/config/schema/data.h"
 #include "framework/config/schema/run.h"
 #include "framework/config/schema/sample.h"
 #include "framework/config/schema/synthetic.h"
 #include "framework/config/schema/video.h"
+#include "framework/config/schema/train.h"
 
 namespace vdf::config {
 
@@ -24,6 +26,8 @@ struct VdfConfig {
   DiffusionConfig diffusion;
   SampleConfig sample;
   VideoConfig video;
+  DataConfig data;
+  TrainConfig train;
 
   template <class V>
   void visit(V& v) {
@@ -33,6 +37,8 @@ struct VdfConfig {
     v("diffusion", diffusion, "training objective and noise schedule (docs/diffusion.md)");
     v("sample", sample, "sampler settings (docs/diffusion.md)");
     v("video", video, "decoding, FPS resampling, resize/crop, clips and filters of source videos");
+    v("data", data, "training data source and bucketed batching");
+    v("train", train, "optimizer, schedule, EMA, checkpoints, validation");
   }
   void validate(const Check& c) const {
     run.validate(c.sub("run"));
@@ -41,6 +47,8 @@ struct VdfConfig {
     diffusion.validate(c.sub("diffusion"));
     sample.validate(c.sub("sample"));
     video.validate(c.sub("video"));
+    data.validate(c.sub("data"));
+    train.validate(c.sub("train"));
   }
 };
 
