@@ -10,6 +10,7 @@
 
 #include "data/synthetic_dataset.h"
 #include "framework/config/vdf_config.h"
+#include "framework/core/atomic_file.h"
 #include "framework/tensor_io/safetensors.h"
 #include "tests/test_support.h"
 #include "tests/train/tiny_task.h"
