@@ -35,6 +35,15 @@ nlohmann::json state_json(const CheckpointState& s) {
           {"world_size", s.world_size}};
 }
 
+// Renames `dir` to a ".tmp-old-*" name (atomic: it disappears from view at once), then deletes it.
+void retire(const fs::path& root, const fs::path& dir) {
+  const fs::path away = root / fmt::format(".tmp-old-{}-{}", dir.filename().string(), ::getpid());
+  std::error_code ec;
+  fs::remove_all(away, ec);
+  fs::rename(dir, away);
+  fs::remove_all(away, ec);
+}
+
 }  // namespace
 
 std::vector<fs::path> list_checkpoints(const fs::path& root) {
@@ -93,12 +102,13 @@ fs::path save_checkpoint(const fs::path& root, const CheckpointState& s, int64_t
     write_file_atomic(tmp / "config.yaml", s.config_yaml);
     write_file_atomic(tmp / "state.json", state_json(s).dump(2) + "\n");
     fsync_path(tmp);
-    std::error_code ec;
-    if (fs::exists(final_dir)) fs::remove_all(final_dir);  // a re-run of the same step after a crash
+    // A directory of the same name (a re-run of this step after a crash) is first renamed away, so no
+    // half-deleted step_* directory is ever visible; the same for checkpoints beyond keep_last.
+    if (fs::exists(final_dir)) retire(root, final_dir);
     commit_rename(tmp, final_dir);
     write_file_atomic(root / "latest", name + "\n");
     auto all = list_checkpoints(root);
-    for (size_t i = 0; i + static_cast<size_t>(keep_last) < all.size(); ++i) fs::remove_all(all[i], ec);
+    for (size_t i = 0; i + static_cast<size_t>(keep_last) < all.size(); ++i) retire(root, all[i]);
     return final_dir;
   });
 }

@@ -300,6 +300,10 @@ void Trainer::run() {
       }
       hooks_.call_barrier();
     }
+    if (options_.stop_at_step > 0 && r.step >= options_.stop_at_step) {
+      VDF_INFO("stopping after step {} (stop_at_step)", r.step);
+      return;
+    }
   }
   bar.finish();
   VDF_INFO("done: {} steps, {} skipped, last checkpoint {}", step_, skipped_total_,

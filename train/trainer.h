@@ -28,6 +28,7 @@ struct TrainerOptions {
   std::string command_line;                 // recorded in command.txt
   std::optional<torch::Device> device;      // default: from run.device (auto = cuda if available)
   bool write_run_dir = true;                // false: unit tests of single steps (no files at all)
+  int64_t stop_at_step = 0;                 // > 0: return after this step as if the process had died (tests)
 };
 
 struct StepResult {

@@ -24,7 +24,7 @@ TEST_CASE("adamw: weight decay only on weight matrices", "[unit][train]") {
   CHECK_FALSE(decay.at("norm.weight"));
   CHECK_FALSE(decay.at("norm.bias"));
   CHECK_FALSE(decay.at("embedding.weight"));  // 2-D, but an embedding table
-  CHECK(decay.size() == 8);
+  CHECK(decay.size() == 9);
   CHECK(wants_weight_decay("blocks.0.attn.qkv.weight", torch::zeros({6, 2}), {"norm"}));
   CHECK_FALSE(wants_weight_decay("blocks.0.q_norm.weight", torch::zeros({6, 2}), {"norm"}));
   CHECK_FALSE(wants_weight_decay("pos_embed", torch::zeros({1, 6, 2}), {"pos_embed"}));
