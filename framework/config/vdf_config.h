@@ -11,10 +11,12 @@
 #include "framework/config/schema/diffusion.h"
 #include "framework/config/schema/model.h"
 #include "framework/config/schema/ingest.h"
+#include "framework/config/schema/data.h"
 #include "framework/config/schema/run.h"
 #include "framework/config/schema/sample.h"
 #include "framework/config/schema/synthetic.h"
 #include "framework/config/schema/video.h"
+#include "framework/config/schema/train.h"
 
 namespace vdf::config {
 
@@ -26,6 +28,8 @@ struct VdfConfig {
   SampleConfig sample;
   VideoConfig video;
   IngestConfig ingest;
+  DataConfig data;
+  TrainConfig train;
 
   template <class V>
   void visit(V& v) {
@@ -36,6 +40,8 @@ struct VdfConfig {
     v("sample", sample, "sampler settings (docs/diffusion.md)");
     v("video", video, "decoding, FPS resampling, resize/crop, clips and filters of source videos");
     v("ingest", ingest, "manifest to HDF5 latent shards (vdf ingest)");
+    v("data", data, "training data source and bucketed batching");
+    v("train", train, "optimizer, schedule, EMA, checkpoints, validation");
   }
   void validate(const Check& c) const {
     run.validate(c.sub("run"));
@@ -45,6 +51,8 @@ struct VdfConfig {
     sample.validate(c.sub("sample"));
     video.validate(c.sub("video"));
     ingest.validate(c.sub("ingest"));
+    data.validate(c.sub("data"));
+    train.validate(c.sub("train"));
   }
 };
 

@@ -88,4 +88,64 @@ class AutocastGuard {
   bool entered_ = false;
 };
 
+// Mixed-precision autocast scope (bf16 on CUDA with fp32 master weights): ops inside run in `dtype`
+// where autocast allows it. Restores the previous state on exit. No-op when `enabled` is false.
+// LibTorch < 2.4 has per-device functions (set_enabled / set_autocast_gpu_dtype, set_cpu_enabled /
+// set_autocast_cpu_dtype); 2.4+ takes the device type as an argument.
+class DeviceAutocastGuard {
+ public:
+  DeviceAutocastGuard(c10::DeviceType device, at::ScalarType dtype, bool enabled) : device_(device), enabled_(enabled) {
+    if (!enabled_) return;
+    prev_enabled_ = is_enabled(device_);
+    prev_dtype_ = get_dtype(device_);
+    set_enabled(device_, true);
+    set_dtype(device_, dtype);
+    at::autocast::increment_nesting();
+  }
+  ~DeviceAutocastGuard() {
+    if (!enabled_) return;
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    set_enabled(device_, prev_enabled_);
+    set_dtype(device_, prev_dtype_);
+  }
+  DeviceAutocastGuard(const DeviceAutocastGuard&) = delete;
+  DeviceAutocastGuard& operator=(const DeviceAutocastGuard&) = delete;
+
+  static bool is_enabled(c10::DeviceType d) {
+#if VDF_TORCH_AT_LEAST(2, 4)
+    return at::autocast::is_autocast_enabled(d);
+#else
+    return d == c10::DeviceType::CPU ? at::autocast::is_cpu_enabled() : at::autocast::is_enabled();
+#endif
+  }
+
+ private:
+  static void set_enabled(c10::DeviceType d, bool on) {
+#if VDF_TORCH_AT_LEAST(2, 4)
+    at::autocast::set_autocast_enabled(d, on);
+#else
+    if (d == c10::DeviceType::CPU) at::autocast::set_cpu_enabled(on); else at::autocast::set_enabled(on);
+#endif
+  }
+  static at::ScalarType get_dtype(c10::DeviceType d) {
+#if VDF_TORCH_AT_LEAST(2, 4)
+    return at::autocast::get_autocast_dtype(d);
+#else
+    return d == c10::DeviceType::CPU ? at::autocast::get_autocast_cpu_dtype() : at::autocast::get_autocast_gpu_dtype();
+#endif
+  }
+  static void set_dtype(c10::DeviceType d, at::ScalarType t) {
+#if VDF_TORCH_AT_LEAST(2, 4)
+    at::autocast::set_autocast_dtype(d, t);
+#else
+    if (d == c10::DeviceType::CPU) at::autocast::set_autocast_cpu_dtype(t); else at::autocast::set_autocast_gpu_dtype(t);
+#endif
+  }
+
+  c10::DeviceType device_;
+  bool enabled_;
+  bool prev_enabled_ = false;
+  at::ScalarType prev_dtype_ = at::kFloat;
+};
+
 }  // namespace vdf::compat

@@ -1,0 +1,313 @@
+#include "train/trainer.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "framework/core/atomic_file.h"
+#include "framework/core/compat.h"
+#include "framework/core/error.h"
+#include "framework/core/log.h"
+#include "framework/core/progress.h"
+#include "train/checkpoint.h"
+#include "train/config_diff.h"
+#include "train/lr_schedule.h"
+
+namespace vdf::train {
+
+uint64_t step_seed(int64_t run_seed, int64_t step, int rank, uint64_t stream) {
+  uint64_t s = static_cast<uint64_t>(run_seed) * 0x9E3779B97F4A7C15ull;
+  s ^= splitmix64(s) + static_cast<uint64_t>(step);
+  s ^= splitmix64(s) + static_cast<uint64_t>(rank) * 0x632BE59BD9B4E019ull;
+  s ^= splitmix64(s) + stream;
+  return splitmix64(s) >> 1;  // torch seeds are uint64 but keep them positive for readability
+}
+
+int64_t bucket_batch_size(const config::DataConfig& data, const std::string& bucket) {
+  for (const auto& b : data.bucket_batch)
+    if (b.bucket == bucket) return b.batch_size;
+  return data.batch_size;
+}
+
+torch::Device resolve_device(const std::string& device) {
+  if (device == "auto") return compat::cuda_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  try {
+    return torch::Device(device);
+  } catch (const std::exception& e) {
+    fail("run.device '{}': {}", device, e.what());
+  }
+}
+
+Trainer::Trainer(config::VdfConfig cfg, std::shared_ptr<TrainTask> task,
+                 std::shared_ptr<const data::LatentDataset> dataset, DistHooks hooks, TrainerOptions options)
+    : cfg_(std::move(cfg)),
+      config_yaml_(config::to_yaml(cfg_)),
+      task_(std::move(task)),
+      dataset_(std::move(dataset)),
+      hooks_(std::move(hooks)),
+      options_(std::move(options)),
+      device_(options_.device ? *options_.device : resolve_device(cfg_.run.device)),
+      paths_(run_paths(cfg_.run)) {
+  VDF_CHECK(task_ && dataset_, "trainer: no task or dataset");
+  const auto& tc = cfg_.train;
+  task_->module().to(device_);
+  task_->module().train();
+  optimizer_ = std::make_unique<AdamW>(collect_parameters(task_->module(), tc.no_decay),
+                                       AdamWOptions{tc.beta1, tc.beta2, tc.eps, tc.weight_decay});
+  ema_ = std::make_unique<Ema>(task_->module(), tc.ema_decay, tc.ema_start);
+
+  std::vector<int64_t> train_indices;
+  split_held_out(dataset_->size(), cfg_.data.val_samples, static_cast<uint64_t>(cfg_.run.seed), &train_indices,
+                 &val_indices_);
+  std::vector<std::string> buckets;
+  buckets.reserve(train_indices.size());
+  for (int64_t i : train_indices) buckets.push_back(dataset_->bucket_of(i));
+  const config::DataConfig data_cfg = cfg_.data;
+  sampler_ = std::make_unique<BucketBatchSampler>(
+      std::move(train_indices), std::move(buckets),
+      [data_cfg](const std::string& b) { return bucket_batch_size(data_cfg, b); },
+      static_cast<uint64_t>(cfg_.run.seed), hooks_.rank, hooks_.world_size);
+}
+
+Trainer::~Trainer() = default;
+
+bool Trainer::use_autocast() const {
+  const auto& p = cfg_.train.precision;
+  return p == "bf16" || (p == "auto" && device_.is_cuda());
+}
+
+StepResult Trainer::train_step() {
+  using clock = std::chrono::steady_clock;
+  const auto t0 = clock::now();
+  StepResult r;
+  r.step = step_ + 1;
+  std::vector<int64_t> indices = sampler_->next(&r.bucket);
+  data::LatentBatch batch = data::collate(*dataset_, indices);
+  batch.latents = batch.latents.to(device_);
+  batch.text = batch.text.to(device_);
+  batch.text_mask = batch.text_mask.to(device_);
+  batch.pooled = batch.pooled.to(device_);
+
+  // Every random number of this step comes from (seed, step, rank): the objective's generator, and the
+  // global generators (dropout etc.) reseeded the same way.
+  torch::manual_seed(step_seed(cfg_.run.seed, r.step, hooks_.rank, 1));
+  torch::Generator gen = at::detail::createCPUGenerator(step_seed(cfg_.run.seed, r.step, hooks_.rank, 2));
+
+  const auto& params = optimizer_->parameters();
+  zero_gradients(params);
+  torch::Tensor loss;
+  {
+    compat::DeviceAutocastGuard autocast(device_.type(), torch::kBFloat16, use_autocast());
+    loss = task_->loss(batch, gen);
+  }
+  VDF_CHECK(loss.defined() && loss.numel() == 1, "training task returned a non-scalar loss");
+  const double local_loss = loss.detach().to(torch::kFloat64).item<double>();
+  // Backward even on a bad loss: every rank must take part in the same gradient collectives.
+  loss.backward();
+  hooks_.call_after_backward();
+  const bool bad_loss = hooks_.max(std::isfinite(local_loss) ? 0.0 : 1.0) > 0;
+  r.loss = hooks_.mean(local_loss);
+  r.grad_norm = global_grad_norm(params);  // gradients are identical on every rank after all-reduce
+  r.lr = learning_rate(cfg_.train, r.step);
+  r.skipped = bad_loss || !std::isfinite(r.grad_norm);
+  if (r.skipped) {
+    skipped_total_ += 1;
+    consecutive_skips_ += 1;
+    VDF_WARN("step {}: {} — update skipped (weights, optimizer and EMA unchanged; {} skipped so far)", r.step,
+             bad_loss ? fmt::format("loss is {}", local_loss) : fmt::format("gradient norm is {}", r.grad_norm),
+             skipped_total_);
+    if (consecutive_skips_ >= cfg_.train.max_consecutive_skips)
+      fail("step {}: {} consecutive steps had a NaN/Inf loss or gradient (train.max_consecutive_skips); stopping "
+           "— lower train.lr, check the data, or use train.precision=fp32",
+           r.step, consecutive_skips_);
+  } else {
+    consecutive_skips_ = 0;
+    clip_gradients(params, r.grad_norm, cfg_.train.grad_clip);
+    optimizer_->step(r.lr);
+    ema_->update(task_->module(), r.step);
+  }
+  zero_gradients(params);
+  last_lr_ = r.lr;
+  step_ = r.step;
+  r.global_batch = static_cast<int64_t>(indices.size()) * hooks_.world_size;
+  consumed_samples_ += r.global_batch;
+  r.tokens = r.global_batch * task_->tokens_per_sample(batch.latents.sizes().slice(1).vec());
+  r.seconds = std::chrono::duration<double>(clock::now() - t0).count();
+  return r;
+}
+
+double Trainer::validation_loss(std::map<double, double>* per_t) {
+  torch::NoGradGuard no_grad;
+  task_->module().eval();
+  // Held-out samples grouped by bucket (sorted), cut into batches, batches dealt round-robin to ranks.
+  std::map<std::string, std::vector<int64_t>> by_bucket;
+  for (int64_t i : val_indices_) by_bucket[dataset_->bucket_of(i)].push_back(i);
+  std::vector<std::vector<int64_t>> batches;
+  for (const auto& [bucket, members] : by_bucket) {
+    const int64_t bs = bucket_batch_size(cfg_.data, bucket);
+    for (size_t s = 0; s < members.size(); s += bs)
+      batches.emplace_back(members.begin() + s, members.begin() + std::min(members.size(), s + bs));
+  }
+  double total = 0;
+  const auto& ts = cfg_.train.val_timesteps;
+  for (size_t ti = 0; ti < ts.size(); ++ti) {
+    double sum = 0, count = 0;
+    for (size_t b = 0; b < batches.size(); ++b) {
+      if (static_cast<int>(b % hooks_.world_size) != hooks_.rank) continue;
+      data::LatentBatch batch = data::collate(*dataset_, batches[b]);
+      batch.latents = batch.latents.to(device_);
+      batch.text = batch.text.to(device_);
+      batch.text_mask = batch.text_mask.to(device_);
+      batch.pooled = batch.pooled.to(device_);
+      torch::Generator gen =
+          at::detail::createCPUGenerator(step_seed(cfg_.train.val_seed, static_cast<int64_t>(b), 0, 100 + ti));
+      torch::Tensor loss;
+      {
+        compat::DeviceAutocastGuard autocast(device_.type(), torch::kBFloat16, use_autocast());
+        loss = task_->loss_at(batch, ts[ti], gen);
+      }
+      const double n = static_cast<double>(batches[b].size());
+      sum += loss.to(torch::kFloat64).item<double>() * n;
+      count += n;
+    }
+    sum = hooks_.sum(sum);
+    count = hooks_.sum(count);
+    const double mean = count > 0 ? sum / count : std::nan("");
+    if (per_t) (*per_t)[ts[ti]] = mean;
+    total += mean;
+  }
+  task_->module().train();
+  return ts.empty() ? std::nan("") : total / static_cast<double>(ts.size());
+}
+
+fs::path Trainer::save(const fs::path& checkpoints_root) {
+  CheckpointState s;
+  s.step = step_;
+  s.optimizer_steps = optimizer_->step_count();
+  s.skipped_total = skipped_total_;
+  s.consumed_samples = consumed_samples_;
+  s.sampler = sampler_->position();
+  s.lr = last_lr_;
+  s.world_size = hooks_.world_size;
+  s.config_yaml = config_yaml_;
+  s.model = module_state(task_->module());
+  s.ema = ema_->tensors();
+  s.optimizer = optimizer_->state_tensors();
+  s.rng = capture_rng_state();
+  return save_checkpoint(checkpoints_root, s, cfg_.train.keep_last);
+}
+
+void Trainer::resume_from(const fs::path& dir) {
+  CheckpointState s = load_checkpoint(dir);
+  for (const auto& d : check_resume_config(s.config_yaml, config_yaml_, cfg_.train.resume_allow_changes, dir.string()))
+    VDF_INFO("resume: {} changed {} -> {} (allowed)", d.key, d.before, d.after);
+  VDF_CHECK(s.world_size == hooks_.world_size,
+            "cannot resume {} (saved with world size {}) with world size {}: the data order and per-rank slices "
+            "depend on it; resume with the same number of processes",
+            dir.string(), s.world_size, hooks_.world_size);
+  load_module_state(task_->module(), s.model, (dir / "model.safetensors").string());
+  with_context((dir / "ema.safetensors").string(), [&] { ema_->load(s.ema); });
+  with_context((dir / "optimizer.safetensors").string(), [&] { optimizer_->load_state(s.optimizer, s.optimizer_steps); });
+  restore_rng_state(s.rng);
+  sampler_->set_position(s.sampler);
+  step_ = s.step;
+  skipped_total_ = s.skipped_total;
+  consumed_samples_ = s.consumed_samples;
+  last_lr_ = s.lr;
+  consecutive_skips_ = 0;
+  VDF_INFO("resumed from {} at step {} (epoch {}, batch {})", dir.string(), step_, s.sampler.epoch, s.sampler.batch);
+}
+
+void Trainer::log_step(const StepResult& r) {
+  if (!metrics_) return;
+  nlohmann::json j = {{"kind", "train"},
+                      {"step", r.step},
+                      {"loss", r.loss},
+                      {"lr", r.lr},
+                      {"grad_norm", r.grad_norm},
+                      {"step_time", r.seconds},
+                      {"samples_per_s", r.seconds > 0 ? r.global_batch / r.seconds : 0.0},
+                      {"tokens_per_s", r.seconds > 0 ? r.tokens / r.seconds : 0.0},
+                      {"skipped", r.skipped ? 1 : 0},
+                      {"skipped_total", skipped_total_},
+                      {"bucket", r.bucket},
+                      {"batch", r.global_batch},
+                      {"epoch", sampler_->position().epoch}};
+  metrics_->write(j);
+}
+
+void Trainer::run() {
+  const auto& tc = cfg_.train;
+  const bool main = hooks_.is_main();
+  std::optional<fs::path> ckpt = find_latest_checkpoint(paths_.checkpoints);
+  if (tc.resume == "never" && ckpt)
+    fail("run directory {} already has checkpoint {} and train.resume=never: use another run.name or remove it",
+         paths_.root.string(), ckpt->string());
+  if (tc.resume == "always" && !ckpt)
+    fail("--resume: run directory {} has no checkpoint to resume from", paths_.root.string());
+
+  if (main && options_.write_run_dir) {
+    remove_checkpoint_temporaries(paths_.checkpoints);
+    // Before touching config.yaml: a mismatched resume must fail without rewriting the run's files.
+    if (ckpt) {
+      check_resume_config(read_file(*ckpt / "config.yaml"), config_yaml_, tc.resume_allow_changes, ckpt->string());
+    }
+    prepare_run_directory(paths_, options_.command_line, config_yaml_);
+    log::add_file_sink(paths_.log.string());
+  }
+  hooks_.call_barrier();
+  VDF_INFO("run directory {}", paths_.root.string());
+  VDF_INFO("model: {}", task_->describe());
+  VDF_INFO("data: {} ({} batches per epoch, {} held out)", dataset_->describe(), sampler_->batches_per_epoch(),
+           val_indices_.size());
+  VDF_INFO("device {}, precision {}, {} of {} parameter tensors get weight decay", device_.str(),
+           use_autocast() ? "bf16 autocast (fp32 master weights)" : "fp32", optimizer_->decayed_count(),
+           optimizer_->parameters().size());
+  if (ckpt) resume_from(*ckpt);
+  hooks_.call_broadcast(task_->module());
+  if (main && options_.write_run_dir) {
+    metrics_ = std::make_unique<MetricsLog>(paths_.metrics);
+    metrics_->truncate_after(step_);
+  }
+  if (step_ >= tc.steps) {
+    VDF_INFO("already at step {} of {}: nothing to do", step_, tc.steps);
+    return;
+  }
+
+  ProgressBar bar("train", tc.steps, "step");
+  bar.advance(step_);
+  while (step_ < tc.steps) {
+    StepResult r = train_step();
+    bar.advance();
+    bar.set_postfix(fmt::format("loss {:.4f} lr {:.2e}", r.loss, r.lr));
+    if (r.step % tc.log_every == 0 || r.step == tc.steps || r.skipped) log_step(r);
+    if (tc.val_every > 0 && (r.step % tc.val_every == 0 || r.step == tc.steps) && !val_indices_.empty()) {
+      std::map<double, double> per_t;
+      const double v = validation_loss(&per_t);
+      nlohmann::json by_t = nlohmann::json::object();
+      for (const auto& [t, l] : per_t) by_t[fmt::format("{:g}", t)] = l;
+      if (metrics_) metrics_->write({{"kind", "val"}, {"step", r.step}, {"val_loss", v}, {"val_loss_t", by_t}});
+      VDF_INFO("step {}: validation loss {:.6f}", r.step, v);
+    }
+    if (main && sample_hook && tc.sample_every > 0 && r.step % tc.sample_every == 0)
+      sample_hook(r.step, paths_.samples / checkpoint_name(r.step));
+    const bool ckpt_now = (tc.ckpt_every > 0 && r.step % tc.ckpt_every == 0) || r.step == tc.steps;
+    if (ckpt_now && options_.write_run_dir) {
+      if (main) {
+        fs::path dir = save(paths_.checkpoints);
+        VDF_DEBUG("checkpoint {}", dir.string());
+      }
+      hooks_.call_barrier();
+    }
+    if (options_.stop_at_step > 0 && r.step >= options_.stop_at_step) {
+      VDF_INFO("stopping after step {} (stop_at_step)", r.step);
+      return;
+    }
+  }
+  bar.finish();
+  VDF_INFO("done: {} steps, {} skipped, last checkpoint {}", step_, skipped_total_,
+           (paths_.checkpoints / checkpoint_name(step_)).string());
+}
+
+}  // namespace vdf::train
