@@ -61,7 +61,7 @@ ReturnToService=2
 SlurmdTimeout=30
 InactiveLimit=0
 KillWait=5
-NodeName=$host CPUs=$(nproc) State=UNKNOWN
+NodeName=$host CPUs=$(nproc --all) State=UNKNOWN
 PartitionName=vdf Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=YES
 CONF
 export SLURM_CONF=$conf
@@ -73,11 +73,12 @@ for _ in $(seq 1 60); do
 done
 sinfo -h -o "%P %T %C" || true
 out="$work/job.out"
-timeout 240 sbatch --wait --chdir="$work" --output="$out" --export=ALL "$@" "$repo/cluster/slurm_cpu.sbatch"
+timeout 150 sbatch --wait --chdir="$work" --output="$out" --export=ALL "$@" "$repo/cluster/slurm_cpu.sbatch"
 rc=$?
 echo "---- job output ($out) ----"
 cat "$out" 2>/dev/null
 if [[ $rc != 0 ]]; then
+  echo "---- squeue ----"; squeue -a 2>&1 | tail -5
   echo "---- slurmctld.log (tail) ----"; tail -20 "$work/log/slurmctld.log"
   echo "---- slurmd.log (tail) ----"; tail -20 "$work/log/slurmd.log"
 fi
