@@ -12,6 +12,7 @@
 #include "framework/config/schema/model.h"
 #include "framework/config/schema/ingest.h"
 #include "framework/config/schema/data.h"
+#include "framework/config/schema/distributed.h"
 #include "framework/config/schema/run.h"
 #include "framework/config/schema/sample.h"
 #include "framework/config/schema/synthetic.h"
@@ -30,6 +31,7 @@ struct VdfConfig {
   IngestConfig ingest;
   DataConfig data;
   TrainConfig train;
+  DistributedConfig distributed;
 
   template <class V>
   void visit(V& v) {
@@ -42,6 +44,7 @@ struct VdfConfig {
     v("ingest", ingest, "manifest to HDF5 latent shards (vdf ingest)");
     v("data", data, "training data source and bucketed batching");
     v("train", train, "optimizer, schedule, EMA, checkpoints, validation");
+    v("distributed", distributed, "data-parallel training: backend, timeout, gradient buckets");
   }
   void validate(const Check& c) const {
     run.validate(c.sub("run"));
@@ -53,6 +56,7 @@ struct VdfConfig {
     ingest.validate(c.sub("ingest"));
     data.validate(c.sub("data"));
     train.validate(c.sub("train"));
+    distributed.validate(c.sub("distributed"));
   }
 };
 

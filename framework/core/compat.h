@@ -149,3 +149,25 @@ class DeviceAutocastGuard {
 };
 
 }  // namespace vdf::compat
+
+// ---- c10d (distributed) ------------------------------------------------------------------------
+// Only translation units that define VDF_COMPAT_C10D before including this header see this part (the
+// c10d + Gloo headers are slow to compile). LibTorch 1.13: ProcessGroupGloo/NCCL derive from
+// c10d::ProcessGroup; 2.x: they derive from c10d::Backend (ProcessGroup became a dispatching wrapper).
+#ifdef VDF_COMPAT_C10D
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/csrc/distributed/c10d/Work.hpp>
+#ifdef VDF_CUDA
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
+
+namespace vdf::compat {
+#if VDF_TORCH_AT_LEAST(2, 0)
+using C10dBackend = c10d::Backend;
+#else
+using C10dBackend = c10d::ProcessGroup;
+#endif
+using C10dWork = c10d::Work;
+}  // namespace vdf::compat
+#endif  // VDF_COMPAT_C10D
