@@ -10,21 +10,29 @@
 #include "framework/config/document.h"
 #include "framework/config/schema/run.h"
 #include "framework/config/schema/synthetic.h"
+#include "framework/config/schema/text_encoder.h"
+#include "framework/config/schema/vae.h"
 
 namespace vdf::config {
 
 struct VdfConfig {
   RunConfig run;
   SyntheticConfig synthetic;
+  VaeConfig vae;
+  TextEncoderConfig text_encoder;
 
   template <class V>
   void visit(V& v) {
     v("run", run, "run directory, seed, device, logging");
     v("synthetic", synthetic, "synthetic coloured-shapes dataset (vdf synth)");
+    v("vae", vae, "autoencoder between pixels and latents");
+    v("text_encoder", text_encoder, "prompt encoder (CLIP text tower)");
   }
   void validate(const Check& c) const {
     run.validate(c.sub("run"));
     synthetic.validate(c.sub("synthetic"));
+    vae.validate(c.sub("vae"));
+    text_encoder.validate(c.sub("text_encoder"));
   }
 };
 
