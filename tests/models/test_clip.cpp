@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "framework/core/error.h"
 #include "framework/models/clip/clip_loader.h"
 #include "framework/models/clip/clip_model.h"
 #include "framework/models/clip/preprocess.h"

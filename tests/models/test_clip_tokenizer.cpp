@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "framework/core/atomic_file.h"
+#include "framework/core/error.h"
 #include "framework/models/clip/tokenizer.h"
 #include "framework/models/clip/unicode.h"
 #include "tests/test_support.h"

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "framework/image/resize.h"
+#include "framework/core/error.h"
 #include "framework/models/clip/preprocess.h"
 #include "tests/test_support.h"
 #include "framework/tensor_io/safetensors.h"

@@ -2,6 +2,7 @@
 // VAE interface around it (time folding, chunking, config factory).
 #include <catch2/catch.hpp>
 
+#include "framework/core/error.h"
 #include "framework/models/vae/taef2.h"
 #include "framework/models/vae/vae.h"
 #include "tests/test_support.h"

@@ -2,6 +2,7 @@
 // a safetensors round trip of recipe weights, and TAEHV key names.
 #include <catch2/catch.hpp>
 
+#include "framework/core/error.h"
 #include "framework/models/vae/taehv.h"
 #include "framework/models/weights.h"
 #include "tests/test_support.h"
