@@ -8,13 +8,7 @@
 #include "framework/core/error.h"
 #include "framework/core/hash.h"
 #include "framework/tensor_io/safetensors.h"
-#if __has_include("framework/tensor_io/pth.h")
-#include "framework/tensor_io/pth.h"
-#define VDF_HAVE_PTH 1
-#endif
-#if __has_include("framework/tensor_io/safetensors_header.h")
-#define VDF_HAVE_SAFETENSORS 1
-#endif
+#include "framework/tensor_io/state_dict.h"
 
 namespace vdf::models {
 
@@ -30,14 +24,7 @@ std::string shape_str(torch::IntArrayRef s) {
 
 TensorMap read_weights(const fs::path& path) {
   if (!fs::exists(path)) fail("weights file '{}' does not exist", path.string());
-  std::string ext = path.extension().string();
-#ifdef VDF_HAVE_SAFETENSORS
-  if (ext == ".safetensors") return tensor_io::load_safetensors(path);
-#endif
-#ifdef VDF_HAVE_PTH
-  return tensor_io::load_pth(path);
-#endif
-  fail("weights file '{}': no reader for this format in this build", path.string());
+  return tensor_io::load_weights_file(path);
 }
 
 TensorMap state_dict(const torch::nn::Module& module) {
