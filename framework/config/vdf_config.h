@@ -18,6 +18,8 @@
 #include "framework/config/schema/synthetic.h"
 #include "framework/config/schema/video.h"
 #include "framework/config/schema/train.h"
+#include "framework/config/schema/text_encoder.h"
+#include "framework/config/schema/vae.h"
 
 namespace vdf::config {
 
@@ -32,6 +34,8 @@ struct VdfConfig {
   DataConfig data;
   TrainConfig train;
   DistributedConfig distributed;
+  VaeConfig vae;
+  TextEncoderConfig text_encoder;
 
   template <class V>
   void visit(V& v) {
@@ -45,6 +49,8 @@ struct VdfConfig {
     v("data", data, "training data source and bucketed batching");
     v("train", train, "optimizer, schedule, EMA, checkpoints, validation");
     v("distributed", distributed, "data-parallel training: backend, timeout, gradient buckets");
+    v("vae", vae, "autoencoder between pixels and latents");
+    v("text_encoder", text_encoder, "prompt encoder (CLIP text tower)");
   }
   void validate(const Check& c) const {
     run.validate(c.sub("run"));
@@ -57,6 +63,8 @@ struct VdfConfig {
     data.validate(c.sub("data"));
     train.validate(c.sub("train"));
     distributed.validate(c.sub("distributed"));
+    vae.validate(c.sub("vae"));
+    text_encoder.validate(c.sub("text_encoder"));
   }
 };
 

@@ -1,0 +1,69 @@
+// PIL-compatible and PyTorch-compatible resizes against ../shared/golden/resize.
+#include <catch2/catch.hpp>
+
+#include "framework/image/resize.h"
+#include "framework/core/error.h"
+#include "framework/models/clip/preprocess.h"
+#include "tests/test_support.h"
+#include "framework/tensor_io/safetensors.h"
+#if __has_include("framework/tensor_io/safetensors_header.h")  // TEMP until tensor_io lands
+
+using namespace vdf;
+using vdf::testing::has_shared;
+using vdf::testing::shared;
+
+namespace {
+const char* kGolden = "golden/resize/resize.safetensors";
+double max_abs(const torch::Tensor& a, const torch::Tensor& b) {
+  return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
+}
+}  // namespace
+
+TEST_CASE("resize: PIL bicubic u8, center crop, CLIP normalize, torch bilinear equal the golden", "[unit][parity][image]") {
+  if (!has_shared(kGolden)) {
+    WARN("skipped: ../shared/" << kGolden << " absent");
+    return;
+  }
+  auto g = tensor_io::load_safetensors(shared(kGolden));
+  auto img = g.at("image_u8");  // [270,480,3]
+  auto [h, w] = image::short_side_resize_shape(270, 480, 224);
+  CHECK(h == 224);
+  CHECK(w == 398);
+  auto r = image::pil_resize_u8(img, w, h, image::PilFilter::bicubic);
+  auto ref = g.at("b_pil_bicubic_short224_u8");
+  REQUIRE(r.sizes() == ref.sizes());
+  const int64_t diff = (r.to(torch::kInt32) - ref.to(torch::kInt32)).abs().max().item<int>();
+  const int64_t ndiff = (r != ref).sum().item<int64_t>();
+  WARN("PIL bicubic 480x270->398x224: max |diff| " << diff << ", differing values " << ndiff);
+  CHECK(diff == 0);
+  auto crop = image::center_crop_hwc(r, 224, 224);
+  CHECK(torch::equal(crop, g.at("b_center_crop224_u8")));
+  auto norm = clip::clip_normalize(crop);
+  CHECK(max_abs(norm, g.at("c_clip_normalized")) < 1e-6);
+  CHECK(max_abs(clip::clip_preprocess(img), g.at("c_clip_normalized")) < 1e-6);
+
+  auto x01 = img.permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32) / 255.0f;
+  CHECK(max_abs(image::torch_bilinear(x01, 299, 299), g.at("a_bilinear299_from_float01")) < 1e-6);
+  auto x255 = img.permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32);
+  CHECK(max_abs(image::torch_bilinear(x255, 224, 224), g.at("a2_bilinear224_from_float255")) < 1e-4);
+}
+
+TEST_CASE("resize: PIL float path agrees with the uint8 path and with identity", "[unit][image]") {
+  auto img = torch::randint(0, 256, {37, 53, 3}, torch::kUInt8);
+  // identity sizes copy
+  CHECK(torch::equal(image::pil_resize_u8(img, 53, 37, image::PilFilter::bicubic), img));
+  for (auto f : {image::PilFilter::box, image::PilFilter::bilinear, image::PilFilter::hamming,
+                 image::PilFilter::bicubic, image::PilFilter::lanczos}) {
+    auto u = image::pil_resize_u8(img, 20, 61, f).to(torch::kFloat32);
+    auto fl = image::pil_resize_f32(img.to(torch::kFloat32), 20, 61, f).clamp(0, 255);
+    // u8 path rounds (and rounds its intermediate): within ~1.5 of the float path
+    CHECK(max_abs(u, fl) <= 2.0);
+  }
+  // a constant image stays constant under every filter (weights are normalized)
+  auto c = torch::full({10, 10, 1}, 77, torch::kUInt8);
+  CHECK(torch::equal(image::pil_resize_u8(c, 23, 4, image::PilFilter::lanczos), torch::full({4, 23, 1}, 77, torch::kUInt8)));
+  CHECK(image::center_crop_offsets(225, 10, 224, 10).first == 0);  // round(0.5) = 0 (half to even)
+  CHECK(image::center_crop_offsets(227, 10, 224, 10).first == 2);  // round(1.5) = 2
+  CHECK_THROWS_AS(image::parse_pil_filter("cubic"), vdf::Error);
+}
+#endif
