@@ -8,6 +8,7 @@
 
 #include "framework/config/binding.h"
 #include "framework/config/document.h"
+#include "framework/config/schema/eval.h"
 #include "framework/config/schema/run.h"
 #include "framework/config/schema/synthetic.h"
 
@@ -16,15 +17,18 @@ namespace vdf::config {
 struct VdfConfig {
   RunConfig run;
   SyntheticConfig synthetic;
+  EvalConfig eval;
 
   template <class V>
   void visit(V& v) {
     v("run", run, "run directory, seed, device, logging");
     v("synthetic", synthetic, "synthetic coloured-shapes dataset (vdf synth)");
+    v("eval", eval, "evaluation: FID, IS, FVD, CLIP score, reports");
   }
   void validate(const Check& c) const {
     run.validate(c.sub("run"));
     synthetic.validate(c.sub("synthetic"));
+    eval.validate(c.sub("eval"));
   }
 };
 
