@@ -13,6 +13,7 @@
 #include "framework/config/schema/ingest.h"
 #include "framework/config/schema/data.h"
 #include "framework/config/schema/distributed.h"
+#include "framework/config/schema/eval.h"
 #include "framework/config/schema/run.h"
 #include "framework/config/schema/sample.h"
 #include "framework/config/schema/synthetic.h"
@@ -36,6 +37,7 @@ struct VdfConfig {
   DistributedConfig distributed;
   VaeConfig vae;
   TextEncoderConfig text_encoder;
+  EvalConfig eval;
 
   template <class V>
   void visit(V& v) {
@@ -51,6 +53,7 @@ struct VdfConfig {
     v("distributed", distributed, "data-parallel training: backend, timeout, gradient buckets");
     v("vae", vae, "autoencoder between pixels and latents");
     v("text_encoder", text_encoder, "prompt encoder (CLIP text tower)");
+    v("eval", eval, "evaluation: FID, IS, FVD, CLIP score, reports");
   }
   void validate(const Check& c) const {
     run.validate(c.sub("run"));
@@ -65,6 +68,7 @@ struct VdfConfig {
     distributed.validate(c.sub("distributed"));
     vae.validate(c.sub("vae"));
     text_encoder.validate(c.sub("text_encoder"));
+    eval.validate(c.sub("eval"));
   }
 };
 

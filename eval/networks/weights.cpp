@@ -1,0 +1,124 @@
+#include "eval/networks/weights.h"
+
+#include <fstream>
+
+#include "eval/util/sha1.h"
+#include "eval/util/st_lite.h"
+#include "framework/core/error.h"
+#include "framework/core/hash.h"
+
+namespace vdf::eval {
+
+namespace fs = std::filesystem;
+
+const std::vector<StandardWeights>& standard_weights() {
+  static const std::vector<StandardWeights> table = {
+      {"inception", "pt_inception-2015-12-05-6726825d.pth", "6726825d", ""},
+      {"i3d", "i3d_pretrained_400.pt", "", "a867b87ac3a9097d200598b1d48a1b890d8ec744"},
+      {"i3d", "i3d_torchscript.pt", "", "93daef59c7ae0e9e8f76225521407e60cbafa6aa"},
+      {"clip-vit-b-32", "ViT-B-32.pt", "40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af", ""},
+      {"clip-vit-l-14", "ViT-L-14.pt", "b8cca3fd41ae0c99ba7e8951adf17d267cdb84cd88be6f7c2e0eca1737a03836", ""},
+  };
+  return table;
+}
+
+std::map<std::string, std::string> WeightsProvenance::to_map() const {
+  std::map<std::string, std::string> m{{"network", network},   {"weights_spec", spec},
+                                       {"weights_format", format}, {"weights_file", file},
+                                       {"weights_sha256", sha256}, {"weights_standard", standard ? "true" : "false"}};
+  if (!git_blob.empty()) m["weights_git_blob"] = git_blob;
+  if (!source_sha256.empty()) m["weights_source_sha256"] = source_sha256;
+  if (!standard_name.empty()) m["weights_standard_name"] = standard_name;
+  if (!warning.empty()) m["weights_warning"] = warning;
+  return m;
+}
+
+std::string git_blob_sha1(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  VDF_CHECK(in.good(), "cannot read '{}'", path.string());
+  const auto size = fs::file_size(path);
+  Sha1 h;
+  const std::string header = "blob " + std::to_string(size) + std::string(1, '\0');
+  h.update(header.data(), header.size());
+  std::vector<char> buf(1 << 20);
+  while (in) {
+    in.read(buf.data(), buf.size());
+    h.update(buf.data(), static_cast<size_t>(in.gcount()));
+  }
+  return h.hex_digest();
+}
+
+bool is_recipe_spec(const std::string& spec) { return spec == "recipe" || spec.rfind("recipe:", 0) == 0; }
+
+fs::path recipe_keys_of(const std::string& spec, const fs::path& default_keys) {
+  if (spec.rfind("recipe:", 0) == 0) return spec.substr(7);
+  return default_keys;
+}
+
+WeightsProvenance describe_weights(const std::string& network, const std::string& spec, const fs::path& default_keys) {
+  WeightsProvenance p;
+  p.network = network;
+  p.spec = spec;
+  if (is_recipe_spec(spec)) {
+    p.format = "recipe";
+    const fs::path keys = recipe_keys_of(spec, default_keys);
+    p.file = keys.empty() ? "" : fs::absolute(keys).string();
+    p.sha256 = !keys.empty() && fs::exists(keys) ? "recipe-keys:" + sha256_file(keys) : "recipe-by-role";
+    p.warning = "NON-STANDARD WEIGHTS: deterministic test recipe (golden README §2), not the published " + network +
+                " weights. These numbers are NOT comparable with any published result.";
+    return p;
+  }
+  VDF_CHECK(fs::exists(spec), "{} weights file '{}' does not exist", network, spec);
+  p.file = fs::absolute(spec).string();
+  p.format = fs::path(spec).extension() == ".safetensors" ? "safetensors" : "torchscript";
+  p.sha256 = sha256_file(spec);
+  p.git_blob = git_blob_sha1(spec);
+  if (p.format == "safetensors") {
+    st_lite::Metadata md;
+    // Reading the header only would be enough; files are small relative to the forward passes.
+    st_lite::load(spec, &md);
+    for (const char* key : {"source_sha256", "sha256_source", "converted_from_sha256"})
+      if (md.count(key)) p.source_sha256 = md.at(key);
+  }
+  for (const auto& s : standard_weights()) {
+    if (s.network != network) continue;
+    auto matches = [&](const std::string& h) {
+      return !h.empty() && ((!s.sha256.empty() && h.rfind(s.sha256, 0) == 0));
+    };
+    if (matches(p.sha256) || (!s.git_blob.empty() && p.git_blob == s.git_blob)) {
+      p.standard = true;
+      p.standard_name = s.name;
+    } else if (matches(p.source_sha256)) {
+      p.standard = true;
+      p.standard_name = s.name + " (converted; source sha256 from the file's metadata)";
+    }
+  }
+  if (!p.standard)
+    p.warning = "NON-STANDARD WEIGHTS: '" + spec + "' (sha256 " + p.sha256 + ") does not match any published " +
+                network + " weights file known to vdf; numbers are not comparable with published results.";
+  return p;
+}
+
+void load_state_dict_strict(torch::nn::Module& module, const std::map<std::string, torch::Tensor>& tensors,
+                            const std::string& source) {
+  std::map<std::string, torch::Tensor> dest;
+  for (auto& p : module.named_parameters(true)) dest[p.key()] = p.value();
+  for (auto& b : module.named_buffers(true)) dest[b.key()] = b.value();
+  auto shape = [](const torch::Tensor& t) {
+    std::string s = "[";
+    for (int64_t i = 0; i < t.dim(); ++i) s += (i ? "," : "") + std::to_string(t.size(i));
+    return s + "]";
+  };
+  for (const auto& [key, value] : tensors)
+    VDF_CHECK(dest.count(key), "loading '{}': unexpected tensor '{}' (not in the network)", source, key);
+  torch::NoGradGuard ng;
+  for (auto& [key, target] : dest) {
+    auto it = tensors.find(key);
+    VDF_CHECK(it != tensors.end(), "loading '{}': missing tensor '{}' (shape {})", source, key, shape(target));
+    VDF_CHECK(it->second.numel() == target.numel() && (it->second.sizes() == target.sizes() || it->second.dim() == 0 || target.dim() == 0),
+              "loading '{}': tensor '{}' has shape {}, expected {}", source, key, shape(it->second), shape(target));
+    target.copy_(it->second.reshape(target.sizes()).to(target.dtype()));
+  }
+}
+
+}  // namespace vdf::eval

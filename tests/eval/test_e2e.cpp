@@ -1,0 +1,155 @@
+// End-to-end `vdf eval` / `vdf fid` on clips made from ../shared/assets/videos (frames extracted with the
+// ffmpeg CLI, stored as .safetensors clips) with recipe weights — labelled non-standard in every output.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+
+#include "eval/metrics/media.h"
+#include "eval/report/png.h"
+#include "framework/core/atomic_file.h"
+#include "tests/eval/eval_test_util.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using vdf::testing::run_command;
+
+namespace {
+
+bool have_ffmpeg() { return run_command("ffmpeg -version").exit_code == 0; }
+
+// Frames [first, first+count) of `video` (stream map), scaled to w x h, as uint8 [T,H,W,3].
+torch::Tensor extract(const std::string& video, const std::string& map, int first, int count, int w, int h) {
+  vdf::testing::TempDir tmp("vdf-ff");
+  const fs::path raw = tmp / "f.rgb";
+  const std::string cmd = fmt::format(
+      "ffmpeg -nostdin -hide_banner -v error -y -i {} -map {} -vf \"select=between(n\\,{}\\,{}),scale={}:{}\" "
+      "-fps_mode passthrough -f rawvideo -pix_fmt rgb24 {}",
+      vdf::testing::shared("assets/videos/" + video).string(), map, first, first + count - 1, w, h, raw.string());
+  auto r = run_command(cmd);
+  INFO(cmd << "\n" << r.output);
+  REQUIRE(r.exit_code == 0);
+  const std::string bytes = vdf::read_file(raw);
+  REQUIRE(bytes.size() == static_cast<size_t>(count) * w * h * 3);
+  auto t = torch::empty({count, h, w, 3}, torch::kUInt8);
+  std::memcpy(t.data_ptr(), bytes.data(), bytes.size());
+  return t;
+}
+
+json read_json(const fs::path& p) { return json::parse(vdf::read_file(p)); }
+
+}  // namespace
+
+TEST_CASE("e2e: vdf eval fid+is+fvd on real clips with recipe weights, stats cache reuse", "[e2e][eval][slow]") {
+  EVAL_REQUIRE_SHARED("assets/videos/nasa_13013.mp4");
+  if (!have_ffmpeg()) {
+    WARN("skipped: the ffmpeg CLI is not installed");
+    return;
+  }
+  vdf::testing::TempDir tmp("vdf-e2e-eval");
+  fs::create_directories(tmp / "gen");
+  fs::create_directories(tmp / "ref");
+  // generated: nasa 320x180 stream at three offsets; reference: the 480x270 stream and av1 clip.
+  for (int i = 0; i < 3; ++i)
+    vdf::eval::save_clip_safetensors(tmp / fmt::format("gen/clip{}.safetensors", i),
+                                     extract("nasa_13013.mp4", "0:v:0", 40 + 90 * i, 16, 128, 72), 25.0);
+  vdf::eval::save_clip_safetensors(tmp / "ref/a.safetensors", extract("nasa_13013.mp4", "0:v:1", 10, 16, 160, 90), 29.97);
+  vdf::eval::save_clip_safetensors(tmp / "ref/b.safetensors", extract("av1_video.mkv", "0:v:0", 30, 16, 160, 90), 25.0);
+  vdf::eval::save_clip_safetensors(tmp / "ref/c.safetensors", extract("nasa_13013.mp4", "0:v:1", 200, 16, 160, 90), 29.97);
+  vdf::write_file_atomic(tmp / "prompts.txt", "a rocket launch\nastronauts in orbit\nthe earth from space\n");
+  fs::create_directories(tmp / "run");
+  vdf::write_file_atomic(tmp / "run/metrics.jsonl", "{\"step\": 0, \"loss\": 1.0}\n{\"step\": 10, \"loss\": 0.5}\n"
+                                                    "{\"step\": 20, \"loss\": 0.25, \"fid\": 80}\n");
+  const std::string base = vdf::testing::vdf_exe() + " eval --generated " + (tmp / "gen").string() + " --reference " +
+                           (tmp / "ref").string() + " --prompts " + (tmp / "prompts.txt").string() +
+                           " --metrics fid,is,fvd --weights recipe --i3d-weights recipe --device cpu --stats-cache " +
+                           (tmp / "cache").string() + " --run-dir " + (tmp / "run").string() +
+                           " eval.fid_frames_per_clip=2 eval.is_splits=2";
+  auto r1 = run_command(base + " --out " + (tmp / "out1").string());
+  INFO(r1.output);
+  REQUIRE(r1.exit_code == 0);
+  CHECK_THAT(r1.output, Catch::Contains("NON-STANDARD WEIGHTS"));
+  auto j1 = read_json(tmp / "out1/report.json");
+  for (const char* m : {"fid", "is", "fvd"}) {
+    INFO(m);
+    REQUIRE(j1["metrics"].contains(m));
+    CHECK(std::isfinite(j1["metrics"][m]["value"].get<double>()));
+    CHECK(j1["metrics"][m]["provenance"]["weights_standard"] == "false");
+    CHECK(j1["metrics"][m]["provenance"]["weights_format"] == "recipe");
+    CHECK_FALSE(j1["metrics"][m]["warnings"].empty());
+  }
+  CHECK(j1["metrics"]["fid"]["provenance"]["generated_samples"] == 6);
+  CHECK(j1["metrics"]["fid"]["provenance"]["reference_samples"] == 6);
+  CHECK(j1["metrics"]["fvd"]["provenance"]["protocol"] == "stylegan-v");
+  CHECK(j1["metrics"]["fvd"]["provenance"]["frames"] == "16");
+  CHECK(j1["metrics"]["fvd"]["provenance"]["covariance"] == "biased");
+  CHECK(j1["metrics"]["fvd"]["provenance"]["generated_samples"] == 3);
+  CHECK(j1["metrics"]["fid"]["value"].get<double>() > 0);
+  const std::string html = vdf::read_file(tmp / "out1/report.html");
+  CHECK(html.find("id=\"metrics\"") != std::string::npos);
+  CHECK(html.find("data:image/png;base64,") != std::string::npos);
+  CHECK(html.find("astronauts in orbit") != std::string::npos);
+  CHECK(html.find("<svg") != std::string::npos);
+  CHECK(html.find("NON-STANDARD WEIGHTS") != std::string::npos);
+  // Second run: reference statistics come from the cache and the numbers are identical.
+  auto r2 = run_command(base + " --out " + (tmp / "out2").string());
+  INFO(r2.output);
+  REQUIRE(r2.exit_code == 0);
+  CHECK_THAT(r2.output, Catch::Contains("reusing cached reference statistics"));
+  auto j2 = read_json(tmp / "out2/report.json");
+  CHECK(j2["metrics"]["fid"]["value"] == j1["metrics"]["fid"]["value"]);
+  CHECK(j2["metrics"]["fvd"]["value"] == j1["metrics"]["fvd"]["value"]);
+  CHECK(j2["metrics"]["fid"]["provenance"]["reference"]["source"] == "cache");
+  // A cached stats file made with other settings is refused when passed explicitly.
+  fs::path fid_stats;
+  for (const auto& e : fs::directory_iterator(tmp / "cache"))
+    if (e.path().filename().string().rfind("fid-", 0) == 0) fid_stats = e.path();
+  REQUIRE_FALSE(fid_stats.empty());
+  auto r3 = run_command(vdf::testing::vdf_exe() + " eval --generated " + (tmp / "gen").string() + " --reference " +
+                        fid_stats.string() + " --metrics fid --weights recipe --device cpu --fid-preprocess clean --out " +
+                        (tmp / "out3").string() + " eval.fid_frames_per_clip=2");
+  INFO(r3.output);
+  CHECK(r3.exit_code == 1);
+  CHECK_THAT(r3.output, Catch::Contains("refusing"));
+  fs::copy_file(tmp / "out1/report.html", vdf::eval::testing::test_output_dir() / "e2e_report.html",
+                fs::copy_options::overwrite_existing);
+}
+
+TEST_CASE("e2e: vdf fid between two image folders and a saved statistics file", "[e2e][eval]") {
+  EVAL_REQUIRE_SHARED("golden/inception_fid/images");
+  vdf::testing::TempDir tmp("vdf-e2e-fid");
+  // Folders of PNGs written by our encoder from golden frames (no decoder needed for the statistics path).
+  auto g = vdf::eval::testing::golden("inception_fid/inception_fid.safetensors");
+  fs::create_directories(tmp / "a");
+  for (int i = 0; i < 3; ++i)
+    vdf::write_file_atomic(tmp / fmt::format("a/{}.png", i), vdf::eval::report::encode_png(g.at(fmt::format("image_{}_u8", i))));
+  auto help = run_command(vdf::testing::vdf_exe() + " fid --help");
+  CHECK_THAT(help.output, Catch::Contains("--dims"));
+  CHECK_THAT(help.output, Catch::Contains("--save-stats"));
+  CHECK_THAT(help.output, Catch::Contains("2048"));
+  auto bad = run_command(vdf::testing::vdf_exe() + " fid " + (tmp / "nope").string() + " " + (tmp / "a").string() +
+                         " --weights recipe --device cpu");
+  CHECK(bad.exit_code == 1);
+  auto s = run_command(vdf::testing::vdf_exe() + " fid --save-stats " + (tmp / "a").string() + " " +
+                       (tmp / "a.safetensors").string() + " --weights recipe --device cpu --dims 64");
+  INFO(s.output);
+  if (s.output.find("no image decoding") != std::string::npos) {
+    WARN("skipped: this build cannot decode images yet");
+    return;
+  }
+  REQUIRE(s.exit_code == 0);
+  auto f = run_command(vdf::testing::vdf_exe() + " fid " + (tmp / "a").string() + " " + (tmp / "a.safetensors").string() +
+                       " --weights recipe --device cpu --dims 64");
+  INFO(f.output);
+  REQUIRE(f.exit_code == 0);
+  CHECK_THAT(f.output, Catch::Contains("FID:"));
+  const double fid = std::atof(f.output.c_str() + f.output.find("FID:") + 4);
+  CHECK(std::abs(fid) < 1e-6);  // same images -> 0 (up to round-off)
+  auto mismatch = run_command(vdf::testing::vdf_exe() + " fid " + (tmp / "a").string() + " " +
+                              (tmp / "a.safetensors").string() + " --weights recipe --device cpu --dims 192");
+  CHECK(mismatch.exit_code == 1);
+  CHECK_THAT(mismatch.output, Catch::Contains("refusing"));
+}
