@@ -1,0 +1,104 @@
+// `vdf train --config FILE [key.path=value ...] [--resume | --no-resume]`: trains the DiT of the config
+// on its dataset into the run directory <run.root>/<run.name> (docs/training.md). Auto-resumes when
+// the run directory has a checkpoint.
+#include <torch/torch.h>
+
+#include "framework/config/vdf_config.h"
+#include "framework/core/error.h"
+#include "framework/core/log.h"
+#include "tools/vdf/command.h"
+#include "train/dataset_factory.h"
+#include "train/dit_task.h"
+#include "train/sampling.h"
+#include "train/state_dict.h"
+#include "train/trainer.h"
+
+namespace {
+
+struct TrainOptions {
+  vdf::cli::ConfigArgs config;
+  bool resume = false;
+  bool no_resume = false;
+};
+
+std::string quote(const std::string& s) {
+  if (!s.empty() && s.find_first_of(" \t'\"$\\") == std::string::npos) return s;
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+void run(const TrainOptions& o) {
+  using namespace vdf;
+  std::vector<std::string> overrides = o.config.overrides;
+  if (o.resume) overrides.push_back("train.resume=always");
+  if (o.no_resume) overrides.push_back("train.resume=never");
+  VDF_CHECK(!(o.resume && o.no_resume), "--resume and --no-resume exclude each other");
+  config::VdfConfig cfg = config::load_config(o.config.config_path, overrides);
+  log::set_level(log::parse_level(cfg.run.log_level));
+  if (cfg.run.threads > 0) torch::set_num_threads(cfg.run.threads);
+
+  std::string command = "vdf train --config " + quote(o.config.config_path);
+  for (const auto& ov : o.config.overrides) command += " " + quote(ov);
+  if (o.resume) command += " --resume";
+  if (o.no_resume) command += " --no-resume";
+
+  // Single process here; the distributed layer fills DistHooks (rank, world size, gradient all-reduce,
+  // metric reduction) when the job is launched with several ranks (train/dist_hooks.h).
+  train::DistHooks hooks;
+  auto dataset = train::make_dataset(cfg);
+  std::vector<int64_t> shape;
+  int64_t text_len = 0;
+  if (dataset->size() > 0) {
+    data::LatentSample s = dataset->get(0);
+    shape = s.latents.sizes().vec();
+    text_len = s.text.size(0);
+    // The model's input widths must equal what the dataset holds; say which keys disagree.
+    const auto& m = cfg.model;
+    VDF_CHECK(s.latents.size(0) == m.in_channels, "model.in_channels={} but the dataset ({}) has {}-channel latents",
+              m.in_channels, dataset->describe(), s.latents.size(0));
+    VDF_CHECK(s.text.size(1) == m.text_dim, "model.text_dim={} but the dataset ({}) has {}-wide text embeddings",
+              m.text_dim, dataset->describe(), s.text.size(1));
+    VDF_CHECK(m.pooled_dim == 0 || s.pooled.size(0) == m.pooled_dim,
+              "model.pooled_dim={} but the dataset ({}) has {}-wide pooled embeddings", m.pooled_dim,
+              dataset->describe(), s.pooled.size(0));
+  }
+  torch::manual_seed(cfg.run.seed);  // model initialization
+  auto task = std::make_shared<train::DitTask>(cfg, shape, text_len);
+  train::TrainerOptions options;
+  options.command_line = command;
+  train::Trainer trainer(cfg, task, dataset, hooks, options);
+
+  std::shared_ptr<train::SamplePipeline> pipeline;
+  if (cfg.train.sample_every > 0 && !cfg.train.sample_prompts.empty()) {
+    VDF_CHECK(!cfg.train.sample_shape.empty(), "train.sample_every is set but train.sample_shape (latent TxHxW) is empty");
+    pipeline = std::make_shared<train::SamplePipeline>(cfg, trainer.device());
+    trainer.sample_hook = [&, pipeline](int64_t step, const std::filesystem::path& dir) {
+      torch::manual_seed(cfg.run.seed);
+      dit::Dit ema_model(cfg.model);
+      ema_model->to(trainer.device());
+      train::load_module_state(*ema_model, trainer.ema().tensors(), "EMA weights");
+      train::SampleJob job;
+      job.prompts = cfg.train.sample_prompts;
+      job.sample = cfg.sample;
+      job.latent_thw = train::parse_latent_shape(cfg.train.sample_shape);
+      job.out_dir = dir;
+      job.provenance = {{"step", step}, {"weights", "ema"}};
+      pipeline->run(ema_model, job);
+    };
+  }
+  trainer.run();
+}
+
+void setup(CLI::App& app) {
+  auto opts = std::make_shared<TrainOptions>();
+  auto* cmd = app.add_subcommand("train", "Train the DiT of a config into <run.root>/<run.name> (auto-resumes)");
+  vdf::cli::add_config_args(cmd, opts->config, /*config_required=*/true);
+  cmd->add_flag("--resume", opts->resume, "require a checkpoint in the run directory and resume from it");
+  cmd->add_flag("--no-resume", opts->no_resume, "refuse to start if the run directory already has a checkpoint");
+  cmd->callback([opts] { run(*opts); });
+}
+
+}  // namespace
+
+VDF_REGISTER_COMMAND(train, setup);

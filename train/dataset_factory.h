@@ -1,0 +1,13 @@
+// Builds the training dataset of the `data` section: the synthetic in-memory set, or the latent shards
+// written by `vdf ingest` (through the data/ shard reader, which implements data::LatentDataset).
+#pragma once
+#include <memory>
+
+#include "data/dataset.h"
+#include "framework/config/vdf_config.h"
+
+namespace vdf::train {
+
+std::shared_ptr<const data::LatentDataset> make_dataset(const config::VdfConfig& cfg);
+
+}  // namespace vdf::train

@@ -1,0 +1,54 @@
+#include "train/dit_task.h"
+
+#include <fmt/format.h>
+
+namespace vdf::train {
+
+int64_t dit_tokens(const std::vector<int64_t>& s, const std::vector<int64_t>& patch) {
+  if (s.size() != 4 || patch.size() != 3) return 0;
+  int64_t n = 1;
+  for (int i = 0; i < 3; ++i) n *= (s[i + 1] + patch[i] - 1) / patch[i];
+  return n;
+}
+
+DitTask::DitTask(const config::VdfConfig& cfg, const std::vector<int64_t>& latent_shape, int64_t text_len)
+    : cfg_(cfg), dit_(cfg.model, latent_shape, text_len), objective_(cfg.diffusion) {}
+
+diffusion::Conditioning DitTask::condition(const data::LatentBatch& b) const {
+  diffusion::Conditioning c;
+  c.text = b.text;
+  c.text_mask = b.text_mask;
+  if (dit_->config().pooled_dim > 0) c.pooled = b.pooled;
+  return c;
+}
+
+diffusion::ModelFn DitTask::model_fn() {
+  return [this](const torch::Tensor& x, const torch::Tensor& t, const diffusion::Conditioning& c) {
+    return dit_->forward(x, t, c.text, c.text_mask, c.pooled);
+  };
+}
+
+torch::Tensor DitTask::loss(const data::LatentBatch& b, torch::Generator& gen) {
+  const int64_t tokens = tokens_per_sample(b.latents.sizes().slice(1).vec());
+  return objective_.loss(model_fn(), b.latents, condition(b), gen, tokens).loss;
+}
+
+torch::Tensor DitTask::loss_at(const data::LatentBatch& b, double t, torch::Generator& gen) {
+  auto opts = torch::TensorOptions().dtype(torch::kFloat32);
+  torch::Tensor noise = torch::randn(b.latents.sizes(), gen, opts).to(b.latents.device());
+  torch::Tensor tt = torch::full({b.latents.size(0)}, t, opts.device(b.latents.device()));
+  return objective_.loss_at(model_fn(), b.latents, condition(b), tt, noise).loss;
+}
+
+int64_t DitTask::tokens_per_sample(const std::vector<int64_t>& s) const {
+  return dit_tokens(s, dit_->config().patch);
+}
+
+std::string DitTask::describe() const {
+  int64_t n = 0;
+  for (const auto& p : dit_->parameters()) n += p.numel();
+  return fmt::format("DiT {:.3f} M parameters, objective {} ({})", n / 1e6, cfg_.diffusion.objective,
+                     cfg_.diffusion.prediction);
+}
+
+}  // namespace vdf::train

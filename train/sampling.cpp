@@ -1,0 +1,102 @@
+#include "train/sampling.h"
+
+#include <fmt/format.h>
+
+#include "data/dataset.h"
+#include "framework/core/atomic_file.h"
+#include "framework/core/error.h"
+#include "framework/core/log.h"
+#include "framework/diffusion/sampler.h"
+#include "framework/models/text/text_encoder.h"
+#include "framework/models/vae/vae.h"
+#include "framework/tensor_io/safetensors.h"
+#include "train/dit_task.h"
+#include "train/run_dir.h"
+#ifdef VDF_WITH_VIDEO
+#include "framework/video/writer.h"
+#endif
+
+namespace vdf::train {
+
+std::vector<int64_t> parse_latent_shape(const std::string& text) { return data::parse_bucket_key(text); }
+
+SamplePipeline::SamplePipeline(config::VdfConfig cfg, torch::Device device)
+    : cfg_(std::move(cfg)), device_(device) {}
+SamplePipeline::~SamplePipeline() = default;
+
+nlohmann::json SamplePipeline::run(dit::Dit& model, const SampleJob& job) {
+  VDF_CHECK(!job.prompts.empty(), "sampling: no prompts");
+  VDF_CHECK(job.latent_thw.size() == 3, "sampling: latent shape must be [T, H, W]");
+  if (!text_) text_ = text::make_text_encoder(cfg_.text_encoder);
+  if (!vae_) vae_ = vae::make_vae(cfg_.vae);
+  const auto& mc = model->config();
+  VDF_CHECK(text_->dim() == mc.text_dim,
+            "text encoder '{}' gives {}-wide token embeddings but model.text_dim is {}", text_->name(), text_->dim(),
+            mc.text_dim);
+  VDF_CHECK(vae_->info().latent_channels == mc.in_channels,
+            "VAE '{}' has {} latent channels but model.in_channels is {}", vae_->info().name,
+            vae_->info().latent_channels, mc.in_channels);
+  fs::create_directories(job.out_dir);
+  model->eval();
+  torch::NoGradGuard no_grad;
+  diffusion::Sampler sampler(cfg_.diffusion, job.sample);
+  const std::vector<int64_t> shape = {1, mc.in_channels, job.latent_thw[0], job.latent_thw[1], job.latent_thw[2]};
+  const int64_t tokens = dit_tokens({shape[1], shape[2], shape[3], shape[4]}, mc.patch);
+  diffusion::ModelFn fn = [&](const torch::Tensor& x, const torch::Tensor& t, const diffusion::Conditioning& c) {
+    return model->forward(x, t, c.text, c.text_mask, c.pooled);
+  };
+  nlohmann::json outputs = nlohmann::json::array();
+  for (size_t i = 0; i < job.prompts.size(); ++i) {
+    text::TextEmbedding emb = text_->encode({job.prompts[i]});
+    diffusion::Conditioning cond;
+    cond.text = emb.tokens.to(device_, torch::kFloat32);
+    cond.text_mask = emb.mask.to(device_);
+    if (mc.pooled_dim > 0) cond.pooled = emb.pooled.to(device_, torch::kFloat32);
+    config::SampleConfig sc = job.sample;
+    sc.seed = job.sample.seed + static_cast<int64_t>(i);
+    diffusion::Sampler s(cfg_.diffusion, sc);
+    torch::Tensor latents = s.sample(fn, shape, cond, nullptr, tokens, device_);
+    torch::Tensor video = vae_->decode(latents.to(vae_->device(), vae_->dtype()));  // [1,3,T,H,W] in [0,1]
+    torch::Tensor frames = (video[0].permute({1, 2, 3, 0}).to(torch::kFloat32).clamp(0, 1) * 255.0)
+                               .round()
+                               .to(torch::kUInt8)
+                               .contiguous()
+                               .cpu();  // [T,H,W,3]
+    const std::string stem = fmt::format("{:03d}", i);
+    tensor_io::save_safetensors(job.out_dir / (stem + ".latents.safetensors"), {{"latents", latents.cpu().contiguous()}},
+                                {{"prompt", job.prompts[i]}});
+    nlohmann::json out = {{"prompt", job.prompts[i]}, {"seed", sc.seed}, {"latents", stem + ".latents.safetensors"},
+                          {"frames", frames.size(0)}, {"height", frames.size(1)}, {"width", frames.size(2)}};
+#ifdef VDF_WITH_VIDEO
+    video::write_mp4((job.out_dir / (stem + ".mp4")).string(), frames, job.fps);
+    out["video"] = stem + ".mp4";
+#else
+    tensor_io::save_safetensors(job.out_dir / (stem + ".frames.safetensors"), {{"frames", frames}},
+                                {{"prompt", job.prompts[i]}, {"layout", "THWC uint8"}});
+    out["frames_file"] = stem + ".frames.safetensors";
+    VDF_WARN("built without video I/O: wrote decoded frames of prompt {} as {} (uint8 [T,H,W,3]) instead of MP4",
+             i, (job.out_dir / (stem + ".frames.safetensors")).string());
+#endif
+    outputs.push_back(out);
+    VDF_INFO("sample {}/{}: '{}' -> {}", i + 1, job.prompts.size(), job.prompts[i], job.out_dir.string());
+  }
+  nlohmann::json info = {
+      {"sampler", job.sample.sampler},  {"steps", job.sample.steps},     {"cfg_scale", job.sample.cfg_scale},
+      {"seed", job.sample.seed},        {"eta", job.sample.eta},         {"shift", sampler.shift(tokens)},
+      {"latent_shape", shape},          {"fps", job.fps},                {"text_encoder", text_->name()},
+      {"vae", vae_->info().name},       {"device", device_.str()},       {"outputs", outputs},
+      {"video_io",
+#ifdef VDF_WITH_VIDEO
+       true
+#else
+       false
+#endif
+      },
+      {"version", version_info()}};
+  for (const auto& [k, v] : job.provenance.items()) info[k] = v;
+  write_file_atomic(job.out_dir / "sample.json", info.dump(2) + "\n");
+  model->train();
+  return info;
+}
+
+}  // namespace vdf::train
