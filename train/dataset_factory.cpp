@@ -1,17 +1,33 @@
 #include "train/dataset_factory.h"
 
+#include <filesystem>
+
 #include "data/synthetic_dataset.h"
 #include "framework/core/error.h"
+#include "framework/core/log.h"
+#ifdef VDF_WITH_HDF5
+#include "data/h5/shard_latent_dataset.h"
+#endif
 
 namespace vdf::train {
 
 std::shared_ptr<const data::LatentDataset> make_dataset(const config::VdfConfig& cfg) {
   if (cfg.data.source == "synthetic") return std::make_shared<data::SyntheticLatentDataset>(cfg.data.synthetic);
-  // data.source == "shards": the integrator connects the HDF5 shard reader of data/ here (it implements
-  // data::LatentDataset, see data/dataset.h).
-  fail("data.source=shards ('{}'): this build has no latent shard reader connected to the trainer yet; use "
-       "data.source=synthetic",
+  VDF_CHECK(!cfg.data.shards.empty(), "data.source=shards but data.shards (the folder written by vdf ingest) is empty");
+  VDF_CHECK(std::filesystem::exists(cfg.data.shards), "data.shards='{}': no such file or folder (run vdf ingest first)",
+            cfg.data.shards);
+#ifdef VDF_WITH_HDF5
+  auto ds = std::make_shared<data::ShardLatentDataset>(cfg.data.shards);
+  VDF_CHECK(ds->size() > 0, "data.shards='{}' holds no samples", cfg.data.shards);
+  const auto& h = ds->shards().header();
+  VDF_INFO("shards: VAE {} ({} channels, scale {}), text encoder {} (L={}, D={})", h.vae.name, h.vae.latent_channels,
+           h.vae.scale, h.text.name, h.text.max_length, h.text.dim);
+  return ds;
+#else
+  fail("data.source=shards ('{}'): this vdf was built without HDF5 (VDF_WITH_HDF5=OFF); install libhdf5-dev and "
+       "rebuild, or use data.source=synthetic",
        cfg.data.shards);
+#endif
 }
 
 }  // namespace vdf::train

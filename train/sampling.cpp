@@ -24,11 +24,21 @@ SamplePipeline::SamplePipeline(config::VdfConfig cfg, torch::Device device)
     : cfg_(std::move(cfg)), device_(device) {}
 SamplePipeline::~SamplePipeline() = default;
 
+text::TextEncoder& SamplePipeline::text_encoder() {
+  if (!text_) text_ = text::make_text_encoder(cfg_.text_encoder);
+  return *text_;
+}
+
+vae::Vae& SamplePipeline::vae() {
+  if (!vae_) vae_ = vae::make_vae(cfg_.vae);
+  return *vae_;
+}
+
 nlohmann::json SamplePipeline::run(dit::Dit& model, const SampleJob& job) {
   VDF_CHECK(!job.prompts.empty(), "sampling: no prompts");
   VDF_CHECK(job.latent_thw.size() == 3, "sampling: latent shape must be [T, H, W]");
-  if (!text_) text_ = text::make_text_encoder(cfg_.text_encoder);
-  if (!vae_) vae_ = vae::make_vae(cfg_.vae);
+  text_encoder();
+  vae();
   const auto& mc = model->config();
   VDF_CHECK(text_->dim() == mc.text_dim,
             "text encoder '{}' gives {}-wide token embeddings but model.text_dim is {}", text_->name(), text_->dim(),

@@ -41,6 +41,10 @@ class SamplePipeline {
   // Samples every prompt (one at a time, seed = sample.seed + prompt index) and writes the outputs and
   // sample.json into job.out_dir (created). Returns the sample.json content.
   nlohmann::json run(dit::Dit& model, const SampleJob& job);
+  // The text encoder and VAE sampling uses (built on first call), e.g. to check them against the ones a
+  // dataset was encoded with.
+  text::TextEncoder& text_encoder();
+  vae::Vae& vae();
 
  private:
   config::VdfConfig cfg_;

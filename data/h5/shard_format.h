@@ -21,7 +21,7 @@ struct VaeIdentity {
   std::string weights_sha256;  // SHA-256 of the weights file(s)
   int64_t latent_channels = 0;
   int64_t ct = 1, ch = 1, cw = 1;  // compression (time, height, width)
-  double scale = 1.0, shift = 0.0;  // latents are stored RAW; training uses (z - shift) * scale
+  double scale = 1.0, shift = 0.0;  // latents are stored as Vae::encode returns them: (raw - shift) * scale
   std::string pixel_range = "[0,1]";
 };
 

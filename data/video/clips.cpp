@@ -169,7 +169,16 @@ VideoExtraction extract_clips(const std::string& path, const config::VideoConfig
                       fmt::format("{} decode errors in {} packets ({:.0f}% > {:.0f}%)", ex.decode_errors, ex.packets,
                                   100 * frac, 100 * cfg.max_decode_error_fraction));
   }
-  if (ex.frames == 0) return rejected(std::move(ex), reject::unreadable, "no frame could be decoded");
+  if (ex.frames == 0) {
+    // Frames decoded but none selected at the target rate: the video is shorter than one output frame
+    // period (as with `ffmpeg -vf fps=F`), which is too_short, not unreadable.
+    if (dec.frames_decoded() > 0)
+      return rejected(std::move(ex), reject::too_short,
+                      fmt::format("{} decoded frame(s) but none selected at {:.6g} fps (shorter than one frame "
+                                  "period); at least {} needed",
+                                  dec.frames_decoded(), fps, cfg.effective_min_frames()));
+    return rejected(std::move(ex), reject::unreadable, "no frame could be decoded");
+  }
   if (ex.frames < cfg.effective_min_frames())
     return rejected(std::move(ex), reject::too_short,
                     fmt::format("{} frames at {:.6g} fps; at least {} needed", ex.frames, fps,

@@ -7,7 +7,12 @@
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "tools/vdf/command.h"
+#include "framework/models/text/text_encoder.h"
+#include "framework/models/vae/vae.h"
 #include "train/dataset_factory.h"
+#ifdef VDF_WITH_HDF5
+#include "data/h5/shard_latent_dataset.h"
+#endif
 #include "train/dit_task.h"
 #include "train/sampling.h"
 #include "train/state_dict.h"
@@ -73,6 +78,25 @@ void run(const TrainOptions& o) {
   if (cfg.train.sample_every > 0 && !cfg.train.sample_prompts.empty()) {
     VDF_CHECK(!cfg.train.sample_shape.empty(), "train.sample_every is set but train.sample_shape (latent TxHxW) is empty");
     pipeline = std::make_shared<train::SamplePipeline>(cfg, trainer.device());
+#ifdef VDF_WITH_HDF5
+    // Samples are decoded with vae.* and conditioned with text_encoder.*: they must be the models the
+    // shards were encoded with, or the periodic samples are noise that looks like a training failure.
+    if (auto* shards = dynamic_cast<const data::ShardLatentDataset*>(dataset.get())) {
+      const auto& h = shards->shards().header();
+      const auto& vi = pipeline->vae().info();
+      VDF_CHECK(vi.weights_sha256 == h.vae.weights_sha256 && vi.scale == h.vae.scale,
+                "vae.* builds VAE '{}' (weights {}, scale {}) but data.shards='{}' was encoded with '{}' (weights {}, "
+                "scale {}); set vae.* to the ingest config's VAE",
+                vi.name, vi.weights_sha256.substr(0, 12), vi.scale, cfg.data.shards, h.vae.name,
+                h.vae.weights_sha256.substr(0, 12), h.vae.scale);
+      auto& te = pipeline->text_encoder();
+      VDF_CHECK(te.weights_sha256() == h.text.weights_sha256 && te.max_length() == h.text.max_length,
+                "text_encoder.* builds '{}' (weights {}, max_length {}) but data.shards='{}' holds embeddings of '{}' "
+                "(weights {}, max_length {}); set text_encoder.* to the ingest config's",
+                te.name(), te.weights_sha256().substr(0, 12), te.max_length(), cfg.data.shards, h.text.name,
+                h.text.weights_sha256.substr(0, 12), h.text.max_length);
+    }
+#endif
     trainer.sample_hook = [&, pipeline](int64_t step, const std::filesystem::path& dir) {
       torch::manual_seed(cfg.run.seed);
       dit::Dit ema_model(cfg.model);
