@@ -52,6 +52,11 @@ struct LatentBatch {
   std::string bucket;
   std::vector<std::string> captions;
   std::vector<int64_t> indices;  // dataset indices of the samples
+  // Data parallel: this batch is rows [global_offset, global_offset + B) of a global batch of
+  // global_batch samples (0 = the batch is the whole step). Tasks draw their per-sample random numbers
+  // for the global batch and slice, so results do not depend on the number of ranks.
+  int64_t global_batch = 0;
+  int64_t global_offset = 0;
   int64_t batch_size() const { return latents.defined() ? latents.size(0) : 0; }
 };
 

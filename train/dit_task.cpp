@@ -30,7 +30,7 @@ diffusion::ModelFn DitTask::model_fn() {
 
 torch::Tensor DitTask::loss(const data::LatentBatch& b, torch::Generator& gen) {
   const int64_t tokens = tokens_per_sample(b.latents.sizes().slice(1).vec());
-  return objective_.loss(model_fn(), b.latents, condition(b), gen, tokens).loss;
+  return objective_.loss(model_fn(), b.latents, condition(b), gen, tokens, {b.global_batch, b.global_offset}).loss;
 }
 
 torch::Tensor DitTask::loss_at(const data::LatentBatch& b, double t, torch::Generator& gen) {

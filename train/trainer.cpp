@@ -88,11 +88,15 @@ StepResult Trainer::train_step() {
   batch.text = batch.text.to(device_);
   batch.text_mask = batch.text_mask.to(device_);
   batch.pooled = batch.pooled.to(device_);
+  // The sampler gives every rank an equal contiguous slice of the global batch, in rank order.
+  batch.global_batch = static_cast<int64_t>(indices.size()) * hooks_.world_size;
+  batch.global_offset = static_cast<int64_t>(indices.size()) * hooks_.rank;
 
-  // Every random number of this step comes from (seed, step, rank): the objective's generator, and the
-  // global generators (dropout etc.) reseeded the same way.
+  // Every random number of this step comes from (seed, step): the objective's generator has the same
+  // seed on every rank and draws for the global batch (sliced per rank), so N ranks train exactly like
+  // one process with the global batch; the global generators (module-internal randomness) are per rank.
   torch::manual_seed(step_seed(cfg_.run.seed, r.step, hooks_.rank, 1));
-  torch::Generator gen = at::detail::createCPUGenerator(step_seed(cfg_.run.seed, r.step, hooks_.rank, 2));
+  torch::Generator gen = at::detail::createCPUGenerator(step_seed(cfg_.run.seed, r.step, 0, 2));
 
   const auto& params = optimizer_->parameters();
   zero_gradients(params);

@@ -33,9 +33,11 @@ Conditioning concat(const Conditioning& a, const Conditioning& b) {
 }
 
 Conditioning cfg_dropout(const Conditioning& cond, double p, torch::Generator& gen, const Conditioning* null_cond,
-                         torch::Tensor* dropped) {
+                         torch::Tensor* dropped, int64_t global_batch, int64_t offset) {
   const int64_t B = cond.batch();
-  auto u = torch::rand({B}, gen, torch::TensorOptions().dtype(torch::kFloat64).device(gen.device()));
+  const int64_t G = global_batch > 0 ? global_batch : B;
+  auto u = torch::rand({G}, gen, torch::TensorOptions().dtype(torch::kFloat64).device(gen.device()))
+               .narrow(0, global_batch > 0 ? offset : 0, B);
   auto drop = (u < p).to(cond.text.device());
   if (dropped) *dropped = drop;
   const Conditioning null = null_cond ? *null_cond : null_condition(cond);

@@ -23,8 +23,10 @@ Conditioning concat(const Conditioning& a, const Conditioning& b);
 // Replaces each sample's condition by `null_cond` (one row broadcast, or a full batch; default:
 // null_condition(cond)) with probability p, drawing one uniform per sample from `gen` (always, also for
 // p = 0 or 1, so the random stream does not depend on p). Returns the result; `dropped` receives the [B]
-// bool mask of replaced samples if given.
+// bool mask of replaced samples if given. With `global_batch` > 0, `cond` is rows [offset, offset + B) of
+// a global batch: uniforms are drawn for all global_batch rows and sliced (rank-count independent).
 Conditioning cfg_dropout(const Conditioning& cond, double p, torch::Generator& gen,
-                         const Conditioning* null_cond = nullptr, torch::Tensor* dropped = nullptr);
+                         const Conditioning* null_cond = nullptr, torch::Tensor* dropped = nullptr,
+                         int64_t global_batch = 0, int64_t offset = 0);
 
 }  // namespace vdf::diffusion

@@ -24,14 +24,21 @@ torch::Tensor Objective::sample_timesteps(int64_t batch, int64_t tokens, torch::
 }
 
 TrainingLossResult Objective::loss(const ModelFn& model, const torch::Tensor& x0, const Conditioning& cond,
-                                   torch::Generator& gen, int64_t tokens) const {
+                                   torch::Generator& gen, int64_t tokens, BatchSlice slice) const {
   VDF_CHECK(x0.dim() >= 2, "diffusion loss: x0 needs a batch dim, got {} dims", x0.dim());
   const int64_t B = x0.size(0);
+  const int64_t G = slice.global > 0 ? slice.global : B;
+  const int64_t off = slice.global > 0 ? slice.offset : 0;
+  VDF_CHECK(off >= 0 && off + B <= G, "diffusion loss: batch slice [{}, {}) outside the global batch of {}", off, off + B,
+            G);
   if (tokens <= 0) tokens = x0.dim() == 5 ? x0.size(2) * x0.size(3) * x0.size(4) : x0[0].numel();
-  auto t = sample_timesteps(B, tokens, gen).to(x0.device());
-  auto noise = torch::randn(x0.sizes(), gen, torch::TensorOptions().dtype(torch::kFloat32).device(gen.device()))
+  auto t = sample_timesteps(G, tokens, gen).narrow(0, off, B).to(x0.device());
+  std::vector<int64_t> noise_shape = x0.sizes().vec();
+  noise_shape[0] = G;
+  auto noise = torch::randn(noise_shape, gen, torch::TensorOptions().dtype(torch::kFloat32).device(gen.device()))
+                   .narrow(0, off, B)
                    .to(x0.device(), x0.scalar_type());
-  const Conditioning c = cfg_dropout(cond, cfg_.cfg_dropout, gen, null_ ? &*null_ : nullptr);
+  const Conditioning c = cfg_dropout(cond, cfg_.cfg_dropout, gen, null_ ? &*null_ : nullptr, nullptr, G, off);
   return loss_at(model, x0, c, t, noise);
 }
 

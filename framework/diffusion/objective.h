@@ -23,6 +23,15 @@ struct TrainingLossResult {
   torch::Tensor t;           // [B] float32: the model times used
 };
 
+// Data parallel: x0 is rows [offset, offset + B) of a global batch of `global` samples. The objective then
+// draws its random numbers for the whole global batch (same generator seed on every rank) and slices, so
+// N ranks see exactly the numbers one process with the global batch would: training results do not
+// depend on the number of ranks (tests/distributed/test_train_ddp.cpp).
+struct BatchSlice {
+  int64_t global = 0;  // 0 = x0 is the whole batch
+  int64_t offset = 0;
+};
+
 class Objective {
  public:
   explicit Objective(const config::DiffusionConfig& cfg);
@@ -30,8 +39,9 @@ class Objective {
   // One training loss: draws, in this order and all from `gen` (on gen's device, then moved to x0's):
   // t [B], noise like x0, then the CFG dropout uniforms [B]. `tokens` (video tokens per sample, for
   // auto_shift) defaults to T*H*W of x0.
+  // With `slice` set (data parallel), see BatchSlice.
   TrainingLossResult loss(const ModelFn& model, const torch::Tensor& x0, const Conditioning& cond,
-                          torch::Generator& gen, int64_t tokens = 0) const;
+                          torch::Generator& gen, int64_t tokens = 0, BatchSlice slice = {}) const;
   // The loss at given model times t [B] and noise (no dropout, nothing random): validation at fixed t.
   TrainingLossResult loss_at(const ModelFn& model, const torch::Tensor& x0, const Conditioning& cond,
                              const torch::Tensor& t, const torch::Tensor& noise) const;

@@ -2,10 +2,14 @@
 # Starts a throw-away local SLURM (munged + slurmctld + slurmd, all state in WORKDIR), submits
 # cluster/slurm_cpu.sbatch with the environment given (VDF_PROGRAM etc. are exported to the job), waits
 # for it and stops every daemon again, also on failure or interruption.
-#   tests/scripts/slurm_local.sh WORKDIR [extra sbatch args]
+#   tests/scripts/slurm_local.sh WORKDIR [extra sbatch args] [-- batch script args (vdf train args)]
 # Exit: the job's exit code; 77 = SLURM cannot run here (not root, packages missing) -> test skips.
 set -uo pipefail
 work=$1; shift
+sbatch_args=(); script_args=()
+while [[ $# -gt 0 && $1 != "--" ]]; do sbatch_args+=("$1"); shift; done
+[[ $# -gt 0 ]] && shift
+script_args=("$@")
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 skip() { echo "slurm_local: SKIP: $*"; exit 77; }
 [[ $(id -u) == 0 ]] || skip "needs root (slurmd runs jobs as any user)"
@@ -73,7 +77,7 @@ for _ in $(seq 1 60); do
 done
 sinfo -h -o "%P %T %C" || true
 out="$work/job.out"
-timeout 150 sbatch --wait --chdir="$work" --output="$out" --export=ALL "$@" "$repo/cluster/slurm_cpu.sbatch"
+timeout 150 sbatch --wait --chdir="$work" --output="$out" --export=ALL "${sbatch_args[@]}" "$repo/cluster/slurm_cpu.sbatch" "${script_args[@]}"
 rc=$?
 echo "---- job output ($out) ----"
 cat "$out" 2>/dev/null

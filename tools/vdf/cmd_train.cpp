@@ -6,6 +6,8 @@
 #include "framework/config/vdf_config.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"
+#include "framework/distributed/consistency.h"
+#include "framework/distributed/data_parallel.h"
 #include "tools/vdf/command.h"
 #include "framework/models/text/text_encoder.h"
 #include "framework/models/vae/vae.h"
@@ -48,9 +50,35 @@ void run(const TrainOptions& o) {
   if (o.resume) command += " --resume";
   if (o.no_resume) command += " --no-resume";
 
-  // Single process here; the distributed layer fills DistHooks (rank, world size, gradient all-reduce,
-  // metric reduction) when the job is launched with several ranks (train/dist_hooks.h).
+  // Data parallel: rendezvous from the launch environment (vdf launch, SLURM, torchrun-style variables);
+  // a single process when WORLD_SIZE is unset or 1. The trainer sees it only through DistHooks.
+  auto dp = std::make_shared<distributed::DataParallel>(cfg.distributed, cfg.run.device);
+  distributed::Context& ctx = dp->context();
+  log::set_rank(ctx.rank(), ctx.world_size());
+  // Rank 0 decides the run directory (same name by construction today; kept agreed through the store so a
+  // name derived from per-process state, e.g. a timestamp, can never split a job over two directories).
+  if (ctx.distributed()) cfg.run.name = distributed::agree_on_string(ctx, "run.name", cfg.run.name);
+  const std::string resolved_yaml = config::to_yaml(cfg);
   train::DistHooks hooks;
+  hooks.rank = ctx.rank();
+  hooks.world_size = ctx.world_size();
+  if (ctx.distributed()) {
+    VDF_INFO("data parallel: rank {} of {} ({} backend, device {})", ctx.rank(), ctx.world_size(), ctx.backend(),
+             ctx.device().str());
+    // First call: consistency check across ranks, parameter broadcast, gradient hooks; later calls (after
+    // a resume loaded weights on every rank) only re-broadcast.
+    hooks.broadcast_parameters = [dp, resolved_yaml](torch::nn::Module& m) {
+      if (!dp->synchronizer()) {
+        dp->attach(m, resolved_yaml);
+      } else {
+        dp->synchronizer()->broadcast_parameters(m.buffers());
+      }
+    };
+    hooks.after_backward = [dp] { dp->after_backward(); };
+    hooks.reduce_sum = [dp](double v) { return dp->context().sum(v); };
+    hooks.reduce_max = [dp](double v) { return dp->context().max(v); };
+    hooks.barrier = [dp] { dp->context().barrier(); };
+  }
   auto dataset = train::make_dataset(cfg);
   std::vector<int64_t> shape;
   int64_t text_len = 0;
@@ -72,6 +100,7 @@ void run(const TrainOptions& o) {
   auto task = std::make_shared<train::DitTask>(cfg, shape, text_len);
   train::TrainerOptions options;
   options.command_line = command;
+  options.device = ctx.device();  // cuda:<LOCAL_RANK> for one GPU per local rank
   train::Trainer trainer(cfg, task, dataset, hooks, options);
 
   std::shared_ptr<train::SamplePipeline> pipeline;
