@@ -105,6 +105,11 @@ nlohmann::json SamplePipeline::run(dit::Dit& model, const SampleJob& job) {
       {"version", version_info()}};
   for (const auto& [k, v] : job.provenance.items()) info[k] = v;
   write_file_atomic(job.out_dir / "sample.json", info.dump(2) + "\n");
+  // The {video, prompt} list `vdf eval --prompts` reads (CLIP score).
+  std::string jsonl;
+  for (const auto& o : outputs)
+    if (o.contains("video")) jsonl += nlohmann::json({{"video", o["video"]}, {"prompt", o["prompt"]}}).dump() + "\n";
+  if (!jsonl.empty()) write_file_atomic(job.out_dir / "prompts.jsonl", jsonl);
   model->train();
   return info;
 }

@@ -1,6 +1,8 @@
 // `vdf sample --run DIR | --checkpoint DIR_OR_FILE --prompts prompts.txt --out DIR [--steps --cfg --seed
-// --sampler --weights ema|model --shape TxHxW]`: text encode, sample latents with the trained DiT (EMA
+// --sampler --weights ema|model|init --shape TxHxW]`: text encode, sample latents with the trained DiT (EMA
 // weights by default), VAE decode, one MP4 per prompt plus sample.json with the exact settings.
+// `--weights init` samples the run's model at initialization (seeded by run.seed, no weights loaded): the
+// untrained baseline the quickstart report shows beside the trained model.
 #include <torch/torch.h>
 
 #include <fstream>
@@ -42,7 +44,8 @@ std::vector<std::string> read_prompts(const std::string& path) {
 void run(const SampleOptions& o) {
   using namespace vdf;
   VDF_CHECK(o.run_dir.empty() != o.checkpoint.empty(), "give exactly one of --run DIR or --checkpoint DIR_OR_FILE");
-  VDF_CHECK(o.weights == "ema" || o.weights == "model", "--weights '{}': expected ema or model", o.weights);
+  VDF_CHECK(o.weights == "ema" || o.weights == "model" || o.weights == "init",
+            "--weights '{}': expected ema, model or init", o.weights);
   // Locate the checkpoint directory and the weights file.
   fs::path ckpt_dir, weights_file;
   if (!o.run_dir.empty()) {
@@ -60,9 +63,10 @@ void run(const SampleOptions& o) {
     weights_file = o.checkpoint;
     ckpt_dir = fs::path(o.checkpoint).parent_path();
   }
-  if (weights_file.empty()) weights_file = ckpt_dir / (o.weights + ".safetensors");
+  const bool untrained = o.weights == "init";
+  if (weights_file.empty() && !untrained) weights_file = ckpt_dir / (o.weights + ".safetensors");
   const fs::path config_file = ckpt_dir / "config.yaml";
-  VDF_CHECK(fs::exists(config_file), "no config.yaml beside {} (needed to build the model)", weights_file.string());
+  VDF_CHECK(fs::exists(config_file), "no config.yaml in {} (needed to build the model)", ckpt_dir.string());
 
   std::vector<std::string> overrides = o.overrides;
   if (!o.device.empty()) overrides.push_back("run.device=" + o.device);
@@ -77,9 +81,13 @@ void run(const SampleOptions& o) {
   VDF_CHECK(!shape.empty(), "no latent shape: pass --shape TxHxW or set train.sample_shape in the run's config");
 
   torch::Device device = train::resolve_device(cfg.run.device);
+  torch::manual_seed(cfg.run.seed);  // the initialization vdf train used (matters for --weights init)
   dit::Dit model(cfg.model);
   model->to(device);
-  train::load_module_state(*model, tensor_io::load_safetensors(weights_file), weights_file.string());
+  if (!untrained)
+    train::load_module_state(*model, tensor_io::load_safetensors(weights_file), weights_file.string());
+  else
+    VDF_WARN("--weights init: sampling the UNTRAINED model (initial weights of seed {}), a baseline", cfg.run.seed);
 
   train::SampleJob job;
   job.prompts = read_prompts(o.prompts);
@@ -87,7 +95,7 @@ void run(const SampleOptions& o) {
   job.latent_thw = train::parse_latent_shape(shape);
   job.fps = cfg.train.sample_fps;
   job.out_dir = o.out;
-  job.provenance = {{"checkpoint", ckpt_dir.string()}, {"weights_file", weights_file.string()},
+  job.provenance = {{"checkpoint", ckpt_dir.string()}, {"weights_file", untrained ? "" : weights_file.string()},
                     {"weights", o.weights}, {"prompts_file", o.prompts}};
   train::SamplePipeline pipeline(cfg, device);
   pipeline.run(model, job);
@@ -105,7 +113,7 @@ void setup(CLI::App& app) {
   cmd->add_option("--cfg", o->cfg, "classifier-free guidance scale (-1 = sample.cfg_scale of the config)");
   cmd->add_option("--seed", o->seed, "seed of prompt 0; prompt i uses seed + i (-1 = sample.seed)");
   cmd->add_option("--sampler", o->sampler, "euler | ddim | dpmpp2m (empty = sample.sampler)");
-  cmd->add_option("--weights", o->weights, "ema | model");
+  cmd->add_option("--weights", o->weights, "ema | model | init (the untrained model, a baseline)");
   cmd->add_option("--shape", o->shape, "latent TxHxW (empty = train.sample_shape)");
   cmd->add_option("--device", o->device, "override run.device (auto | cpu | cuda | cuda:N)");
   cmd->add_option("overrides", o->overrides, "config overrides key.path=value applied to the run's config");
