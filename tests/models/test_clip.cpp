@@ -14,7 +14,6 @@
 #include "framework/models/weights.h"
 #include "tests/test_support.h"
 #include "framework/tensor_io/safetensors.h"
-#if __has_include("framework/tensor_io/safetensors_header.h")  // TEMP until tensor_io lands
 
 using namespace vdf;
 using vdf::testing::has_shared;
@@ -178,4 +177,3 @@ TEST_CASE("clip text encoder: tiny recipe config, mask and pooled", "[unit][clip
   cfg.size = "huge";
   CHECK_THROWS_WITH(text::make_text_encoder(cfg), Catch::Contains("text_encoder.size"));
 }
-#endif

@@ -6,7 +6,6 @@
 #include "framework/models/clip/preprocess.h"
 #include "tests/test_support.h"
 #include "framework/tensor_io/safetensors.h"
-#if __has_include("framework/tensor_io/safetensors_header.h")  // TEMP until tensor_io lands
 
 using namespace vdf;
 using vdf::testing::has_shared;
@@ -67,4 +66,3 @@ TEST_CASE("resize: PIL float path agrees with the uint8 path and with identity",
   CHECK(image::center_crop_offsets(227, 10, 224, 10).first == 2);  // round(1.5) = 2
   CHECK_THROWS_AS(image::parse_pil_filter("cubic"), vdf::Error);
 }
-#endif

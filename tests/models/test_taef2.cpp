@@ -7,7 +7,6 @@
 #include "framework/models/vae/vae.h"
 #include "tests/test_support.h"
 #include "framework/tensor_io/safetensors.h"
-#if __has_include("framework/tensor_io/safetensors_header.h")  // TEMP until tensor_io lands
 
 using namespace vdf;
 using vdf::testing::has_shared;
@@ -130,4 +129,3 @@ TEST_CASE("random-tiny VAE: shapes and deterministic weights", "[unit][vae]") {
   CHECK(torch::equal(za, b->encode(video)));
   CHECK(a->decode(za).sizes() == video.sizes());
 }
-#endif

@@ -79,7 +79,6 @@ TEST_CASE("taehv: chunked processing equals one pass", "[unit][vae]") {
   CHECK(max_abs(one->decode(a), chunked->decode(a)) < 1e-5);
 }
 
-#if __has_include("framework/tensor_io/safetensors_header.h")  // TEMP until tensor_io lands
 TEST_CASE("taehv: recipe weights round-trip through safetensors with strict loading", "[unit][vae]") {
   vdf::testing::TempDir tmp;
   auto src = vae::TaehvVae::recipe(vae::TaehvArch{});
@@ -120,4 +119,3 @@ TEST_CASE("taehv: recipe weights round-trip through safetensors with strict load
   auto w = vae::TaehvVae::from_file(tmp / "wide.safetensors", vae::TaehvArch{});
   CHECK(torch::equal(models::state_dict(*w->model()).at("decoder.7.conv.weight"), tm.at("decoder.7.conv.weight")));
 }
-#endif
