@@ -1,6 +1,6 @@
 #include "eval/networks/inception.h"
 
-#include "eval/util/recipe_lite.h"
+#include "eval/networks/weights.h"
 #include "framework/core/error.h"
 
 namespace vdf::eval {
@@ -233,7 +233,7 @@ torch::Tensor FidInceptionV3Impl::features(const torch::Tensor& x, int64_t dims)
 }
 
 std::string inception_recipe_role(const std::string& key) {
-  const std::string bn = recipe::batchnorm_role(key);
+  const std::string bn = batchnorm_recipe_role(key);
   if (!bn.empty()) return bn;
   if (key == "fc.weight") return "weight";
   if (key == "fc.bias") return "bias";

@@ -7,7 +7,7 @@
 #include "eval/metrics/preprocess.h"
 #include "eval/networks/i3d.h"
 #include "eval/networks/inception.h"
-#include "eval/util/recipe_lite.h"
+#include "framework/tensor_io/recipe.h"
 #include "tests/eval/eval_test_util.h"
 
 using namespace vdf::eval;
@@ -17,7 +17,7 @@ using vdf::eval::testing::rel_maxdiff;
 TEST_CASE("inception: module keys equal pytorch-fid's state_dict keys", "[unit][eval][inception]") {
   EVAL_REQUIRE_SHARED("golden/inception_fid/keys.txt");
   FidInceptionV3 net;
-  auto specs = recipe::read_keys(vdf::testing::shared("golden/inception_fid/keys.txt"));
+  auto specs = vdf::tensor_io::read_recipe_keys(vdf::testing::shared("golden/inception_fid/keys.txt"));
   std::set<std::string> mine;
   for (auto& p : net->named_parameters()) mine.insert(p.key());
   for (auto& b : net->named_buffers()) mine.insert(b.key());
@@ -31,7 +31,7 @@ TEST_CASE("inception: pytorch-fid parity with recipe weights (6 frames)", "[pari
   EVAL_REQUIRE_SHARED("golden/inception_fid/inception_fid.safetensors");
   auto g = golden("inception_fid/inception_fid.safetensors");
   FidInceptionV3 net;
-  recipe::fill_module(*net, vdf::testing::shared("golden/inception_fid/keys.txt"));
+  vdf::tensor_io::fill_with_recipe(*net, vdf::testing::shared("golden/inception_fid/keys.txt"));
   net->eval();
   torch::NoGradGuard ng;
   auto in0 = fid_input(g.at("image_0_u8"), FidPreprocess::pytorch_fid);
@@ -69,7 +69,7 @@ TEST_CASE("i3d: module keys equal piergiaj's state_dict keys", "[unit][eval][i3d
   std::set<std::string> mine, theirs;
   for (auto& p : net->named_parameters()) mine.insert(p.key());
   for (auto& b : net->named_buffers()) mine.insert(b.key());
-  for (auto& s : recipe::read_keys(vdf::testing::shared("golden/i3d/keys.txt"))) theirs.insert(s.key);
+  for (auto& s : vdf::tensor_io::read_recipe_keys(vdf::testing::shared("golden/i3d/keys.txt"))) theirs.insert(s.key);
   CHECK(mine == theirs);
   CHECK(theirs.size() == 344);
 }
@@ -78,7 +78,7 @@ TEST_CASE("i3d: pytorch-i3d parity with recipe weights (2 clips of 16 frames)", 
   EVAL_REQUIRE_SHARED("golden/i3d/i3d.safetensors");
   auto g = golden("i3d/i3d.safetensors");
   InceptionI3d net;
-  recipe::fill_module(*net, vdf::testing::shared("golden/i3d/keys.txt"));
+  vdf::tensor_io::fill_with_recipe(*net, vdf::testing::shared("golden/i3d/keys.txt"));
   net->eval();
   torch::NoGradGuard ng;
   auto x0 = fvd_input(g.at("clip0_raw_u8"), FvdPreprocess::squash);
@@ -105,7 +105,7 @@ TEST_CASE("i3d: 1024-d pooled features match extract_features", "[parity][eval][
   EVAL_REQUIRE_SHARED("golden/i3d/i3d.safetensors");
   auto g = golden("i3d/i3d.safetensors");
   InceptionI3d net;
-  recipe::fill_module(*net, vdf::testing::shared("golden/i3d/keys.txt"));
+  vdf::tensor_io::fill_with_recipe(*net, vdf::testing::shared("golden/i3d/keys.txt"));
   net->eval();
   torch::NoGradGuard ng;
   auto p = net->pooled_features(g.at("clip0_input"));
