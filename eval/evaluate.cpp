@@ -128,7 +128,7 @@ struct Evaluation {
   json report;
   std::vector<std::string> loud;
   std::vector<report::MetricRow> rows;
-  std::vector<std::vector<std::string>> clip_rows;  // per-clip CLIP scores for the HTML
+  std::vector<std::vector<std::string>> clip_rows, clip_prompt_rows;  // CLIP scores per clip / prompt (HTML)
 
   explicit Evaluation(const EvalRequest& r) : req(r), cfg(r.config), device(resolve_device(r.config.device)) {}
 
@@ -327,7 +327,9 @@ void Evaluation::clip_scores() {
   for (const auto& p : prompt_order) {
     const auto& [sum, n] = by_prompt.at(p);
     const double mean = sum / n;
-    per_prompt.push_back({{"prompt", p}, {"clips", n}, {"score", clamp == ClipClamp::torchmetrics ? std::max(mean, 0.0) : mean}});
+    const double score = clamp == ClipClamp::torchmetrics ? std::max(mean, 0.0) : mean;
+    per_prompt.push_back({{"prompt", p}, {"clips", n}, {"score", score}});
+    clip_prompt_rows.push_back({p, std::to_string(n), fmt_value(score)});
   }
   add_metric("clip", "CLIP score",
              {{"value", r.value}, {"per_clip", per_clip}, {"per_prompt", per_prompt}, {"provenance", prov}},
@@ -394,6 +396,8 @@ void Evaluation::write_html(const fs::path& path) const {
                       ref_clips.empty() ? 3 : 4);
   if (!clip_rows.empty()) {
     html.add_table("CLIP score per clip and prompt", {"clip", "prompt", "CLIP score", "frames"}, clip_rows, "clip-scores");
+    html.add_table("CLIP score per prompt (mean over its clips)", {"prompt", "clips", "CLIP score"}, clip_prompt_rows,
+                   "clip-prompts");
   } else {
     std::vector<std::vector<std::string>> prompt_rows;
     for (size_t i = 0; i < gen.size(); ++i)

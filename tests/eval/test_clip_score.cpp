@@ -61,8 +61,8 @@ TEST_CASE("clip score: torchmetrics clip_score parity on ViT-B/32 with recipe we
   auto ref = g.at("clip_score_matched_per_pair_unclamped").to(torch::kFloat64);
   double err = 0;
   for (int i = 0; i < 3; ++i) err = std::max(err, std::abs(r.per_clip_unclamped[i] - ref[i].item<double>()));
-  CHECK(err < 2e-3);  // 100·cos: float32 towers, ~1e-5 relative on the embeddings
-  CHECK(r.value == Approx(g.at("clip_score_matched_batch").item<double>()).margin(2e-3));  // = 0: negative mean
+  CHECK(err < 2e-4);  // 100·cos: float32 towers, ~1e-5 relative on the embeddings
+  CHECK(r.value == Approx(g.at("clip_score_matched_batch").item<double>()).margin(2e-4));  // = 0: negative mean
   for (int i = 0; i < 3; ++i) CHECK(r.per_clip[i] == std::max(r.per_clip_unclamped[i], 0.0));
   // torchmetrics over the pairs (image 1, text 2), (image 1, text 1), (image 1, text 3): clamp on the mean.
   auto img = net.image_embeds(g.at("image_1_u8").unsqueeze(0)).expand({3, -1});
@@ -70,9 +70,9 @@ TEST_CASE("clip score: torchmetrics clip_score parity on ViT-B/32 with recipe we
   auto pair = clip_pair_scores(img, txt);
   auto ref_b = g.at("clip_score_batch_b_per_pair_unclamped").to(torch::kFloat64);
   const double err_b = (pair - ref_b).abs().max().item<double>();
-  CHECK(err_b < 2e-3);
+  CHECK(err_b < 2e-4);
   const double batch_b = reduce_clip_scores({pair}, ClipClamp::torchmetrics).value;
-  CHECK(batch_b == Approx(g.at("clip_score_batch_b").item<double>()).margin(2e-3));
+  CHECK(batch_b == Approx(g.at("clip_score_batch_b").item<double>()).margin(2e-4));
   WARN("clip score parity: per-pair max abs err " << err << " / " << err_b << "; batch_b " << batch_b << " vs "
                                                  << g.at("clip_score_batch_b").item<double>());
 }

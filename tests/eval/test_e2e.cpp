@@ -182,10 +182,10 @@ TEST_CASE("e2e: vdf eval --metrics clip (tiny CLIP, recipe weights): per-prompt 
                          "{\"kind\":\"val\",\"step\":2,\"val_loss\":0.9,\"val_loss_t\":{\"0.5\":0.8}}\n"
                          "{\"kind\":\"train\",\"step\":3,\"loss\":0.5,\"lr\":0.0005}\n");
   const std::string bpe = vdf::testing::shared("assets/tokenizers/bpe_simple_vocab_16e6.txt.gz").string();
-  auto r = run_command(vdf::testing::vdf_exe() + " eval --generated " + (tmp / "gen").string() + " --prompts " +
-                       (tmp / "prompts.txt").string() + " --metrics clip --clip-weights recipe --device cpu --out " +
-                       (tmp / "out").string() + " --run-dir " + (tmp / "run").string() +
-                       " eval.clip_model=tiny eval.clip_clamp=torchmetrics eval.clip_tokenizer=" + bpe);
+  const std::string base = vdf::testing::vdf_exe() + " eval --generated " + (tmp / "gen").string() + " --prompts " +
+                           (tmp / "prompts.txt").string() + " --metrics clip --clip-weights recipe --device cpu " +
+                           "eval.clip_model=tiny eval.clip_tokenizer=" + bpe;
+  auto r = run_command(base + " --out " + (tmp / "out").string() + " --run-dir " + (tmp / "run").string());
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.output, Catch::Contains("NON-STANDARD WEIGHTS"));
@@ -197,7 +197,7 @@ TEST_CASE("e2e: vdf eval --metrics clip (tiny CLIP, recipe weights): per-prompt 
   CHECK(prov["weights_standard"] == "false");
   CHECK(prov["weights_format"] == "recipe");
   CHECK(prov["model"] == "tiny");
-  CHECK(prov["clamp"] == "torchmetrics");
+  CHECK(prov["clamp"] == "none");
   CHECK(prov["frame_prompt_pairs"] == 12);
   CHECK_THAT(prov["tokenizer"].get<std::string>(), Catch::Contains("924691ac288e5440"));  // sha256 of the BPE file
   CHECK_THAT(prov["preprocessing"].get<std::string>(), Catch::Contains("_transform(64)"));
@@ -228,11 +228,33 @@ TEST_CASE("e2e: vdf eval --metrics clip (tiny CLIP, recipe weights): per-prompt 
     CHECK(pc["prompt"] == prompts[i]);
     CHECK(pc["frames"] == 4);
     CHECK(pc["score_unclamped"].get<double>() == Approx(expect).margin(1e-3));
+    CHECK(pc["score"] == pc["score_unclamped"]);
+  }
+  CHECK(m["value"].get<double>() == Approx(sum / 3).margin(1e-3));
+  CHECK(m["per_prompt"][0]["score"].get<double>() ==
+        Approx((m["per_clip"][0]["score"].get<double>() + m["per_clip"][2]["score"].get<double>()) / 2));
+
+  // Other conventions through the config: torchmetrics clamp, 2 frames per clip.
+  auto r2 = run_command(base + " --out " + (tmp / "out2").string() + " eval.clip_clamp=torchmetrics eval.clip_frames_per_clip=2");
+  INFO(r2.output);
+  REQUIRE(r2.exit_code == 0);
+  auto j2 = read_json(tmp / "out2/report.json");
+  const auto& m2 = j2["metrics"]["clip"];
+  CHECK(m2["provenance"]["clamp"] == "torchmetrics");
+  CHECK(m2["provenance"]["frame_prompt_pairs"] == 6);
+  for (const auto& pc : m2["per_clip"]) {
+    CHECK(pc["frames"] == 2);
     CHECK(pc["score"].get<double>() == std::max(pc["score_unclamped"].get<double>(), 0.0));
   }
-  CHECK(m["value"].get<double>() == Approx(std::max(sum / 3, 0.0)).margin(1e-3));
+  CHECK(m2["value"].get<double>() >= 0.0);
+  // Without prompts the CLIP score is refused with a message.
+  auto r3 = run_command(vdf::testing::vdf_exe() + " eval --generated " + (tmp / "gen").string() +
+                        " --metrics clip --clip-weights recipe --device cpu eval.clip_model=tiny --out " + (tmp / "out3").string());
+  CHECK(r3.exit_code == 1);
+  CHECK_THAT(r3.output, Catch::Contains("--prompts"));
 
   const std::string html = vdf::read_file(tmp / "out/report.html");
+  CHECK(html.find("id=\"clip-prompts\"") != std::string::npos);
   CHECK(html.find("id=\"clip-scores\"") != std::string::npos);
   CHECK(html.find("a television test pattern") != std::string::npos);
   CHECK(html.find(fmt::format("{:.6f}", m["per_clip"][1]["score"].get<double>())) != std::string::npos);
