@@ -266,6 +266,7 @@ void Evaluation::fvd() {
   StatsMeta want{{"metric", "fvd"}, {"network", wp.network}, {"weights_sha256", wp.sha256}};
   for (const auto& [k, v] : protocol.describe()) want[k] = v;
   auto gen_run = i3d_features(net, gen, make_fvd_protocol(cfg.fvd_protocol, cfg.fvd_frames, cfg.fvd_stride, "start", 0));
+  want["dims"] = std::to_string(gen_run.features.size(1));  // save_stats records it; a reused file must agree
   auto ref = reference_side("fvd", want, [&] {
     auto run = i3d_features(net, ref_clips, protocol);
     return gaussian_from_features(run.features, protocol.covariance());
