@@ -4,7 +4,9 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "framework/tensor_io/safetensors.h"
 #include "framework/core/error.h"
@@ -40,11 +42,13 @@ inline std::string find_chromium() {
 
 struct ChromiumRender {
   vdf::testing::CommandResult dom;         // --dump-dom: the DOM after loading (stdout only)
-  vdf::testing::CommandResult screenshot;  // --screenshot
+  vdf::testing::CommandResult screenshot;  // --screenshot, with Chromium's log on stderr
   std::filesystem::path png;
+  std::vector<std::string> console;        // page console messages (":CONSOLE" log lines): errors, if any
 };
 
-// Loads `html` in headless Chromium: dumps the DOM and takes a screenshot to `png`.
+// Loads `html` in headless Chromium: dumps the DOM, takes a screenshot to `png`, and collects the page's
+// console messages (a report has no scripts, so any message means something failed to load or parse).
 inline ChromiumRender render_in_chromium(const std::string& chromium, const std::filesystem::path& html,
                                          const std::filesystem::path& png) {
   vdf::testing::TempDir profile("vdf-chromium");
@@ -56,9 +60,12 @@ inline ChromiumRender render_in_chromium(const std::string& chromium, const std:
   r.dom = vdf::testing::run_command("timeout 120 " + chromium + " " + flags + " --dump-dom file://" +
                                     std::filesystem::absolute(html).string() + " 2>/dev/null");
   std::filesystem::remove(png);
-  r.screenshot = vdf::testing::run_command("timeout 120 " + chromium + " " + flags + " --screenshot=" + png.string() +
-                                           " --window-size=1280,1400 file://" + std::filesystem::absolute(html).string() +
-                                           " 2>&1");
+  r.screenshot = vdf::testing::run_command("timeout 120 " + chromium + " " + flags + " --enable-logging=stderr --v=0"
+                                           " --screenshot=" + png.string() + " --window-size=1280,1400 file://" +
+                                           std::filesystem::absolute(html).string() + " 2>&1");
+  std::istringstream lines(r.screenshot.output);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find(":CONSOLE") != std::string::npos) r.console.push_back(line);
   return r;
 }
 

@@ -46,7 +46,7 @@ json read_json(const fs::path& p) { return json::parse(vdf::read_file(p)); }
 
 }  // namespace
 
-TEST_CASE("e2e: vdf eval fid+is+fvd on real clips with recipe weights, stats cache reuse", "[e2e][eval][slow]") {
+TEST_CASE("e2e: vdf eval fid+is+fvd+clip on real clips with recipe weights, stats cache reuse", "[e2e][eval][slow]") {
   EVAL_REQUIRE_SHARED("assets/videos/nasa_13013.mp4");
   if (!have_ffmpeg()) {
     WARN("skipped: the ffmpeg CLI is not installed");
@@ -68,15 +68,17 @@ TEST_CASE("e2e: vdf eval fid+is+fvd on real clips with recipe weights, stats cac
                                                     "{\"step\": 20, \"loss\": 0.25, \"fid\": 80}\n");
   const std::string base = vdf::testing::vdf_exe() + " eval --generated " + (tmp / "gen").string() + " --reference " +
                            (tmp / "ref").string() + " --prompts " + (tmp / "prompts.txt").string() +
-                           " --metrics fid,is,fvd --weights recipe --i3d-weights recipe --device cpu --stats-cache " +
-                           (tmp / "cache").string() + " --run-dir " + (tmp / "run").string() +
-                           " eval.fid_frames_per_clip=2 eval.is_splits=2";
+                           " --metrics fid,is,fvd,clip --weights recipe --i3d-weights recipe --clip-weights recipe" +
+                           " --device cpu --stats-cache " + (tmp / "cache").string() + " --run-dir " +
+                           (tmp / "run").string() + " eval.fid_frames_per_clip=2 eval.is_splits=2 eval.clip_model=tiny" +
+                           " eval.clip_tokenizer=" +
+                           vdf::testing::shared("assets/tokenizers/bpe_simple_vocab_16e6.txt.gz").string();
   auto r1 = run_command(base + " --out " + (tmp / "out1").string());
   INFO(r1.output);
   REQUIRE(r1.exit_code == 0);
   CHECK_THAT(r1.output, Catch::Contains("NON-STANDARD WEIGHTS"));
   auto j1 = read_json(tmp / "out1/report.json");
-  for (const char* m : {"fid", "is", "fvd"}) {
+  for (const char* m : {"fid", "is", "fvd", "clip"}) {
     INFO(m);
     REQUIRE(j1["metrics"].contains(m));
     CHECK(std::isfinite(j1["metrics"][m]["value"].get<double>()));
@@ -91,6 +93,8 @@ TEST_CASE("e2e: vdf eval fid+is+fvd on real clips with recipe weights, stats cac
   CHECK(j1["metrics"]["fvd"]["provenance"]["covariance"] == "biased");
   CHECK(j1["metrics"]["fvd"]["provenance"]["generated_samples"] == 3);
   CHECK(j1["metrics"]["fid"]["value"].get<double>() > 0);
+  CHECK(j1["metrics"]["clip"]["per_clip"].size() == 3);
+  CHECK(j1["warnings"].size() == 3);  // Inception, I3D, CLIP: all recipe weights
   const std::string html = vdf::read_file(tmp / "out1/report.html");
   CHECK(html.find("id=\"metrics\"") != std::string::npos);
   CHECK(html.find("data:image/png;base64,") != std::string::npos);
@@ -280,6 +284,7 @@ TEST_CASE("e2e: vdf eval --metrics clip (tiny CLIP, recipe weights): per-prompt 
   CHECK(vdf::eval::testing::count_of(shot.dom.output, "<svg") == 2);  // loss (train + val), lr
   INFO(shot.screenshot.output);
   CHECK(shot.screenshot.exit_code == 0);
+  CHECK(shot.console.empty());  // loads without errors
   REQUIRE(fs::exists(shot.png));
   CHECK(fs::file_size(shot.png) > 10000);
   WARN("chromium screenshot of the vdf eval report: " << shot.png.string());

@@ -87,6 +87,7 @@ TEST_CASE("report: renders in headless Chromium with the table and images", "[e2
   CHECK(dom.output.find("<svg") != std::string::npos);
   INFO(r.screenshot.output);
   CHECK(r.screenshot.exit_code == 0);
+  CHECK(r.console.empty());  // loads without errors
   REQUIRE(fs::exists(r.png));
   CHECK(fs::file_size(r.png) > 10000);  // not a blank page
   WARN("chromium screenshot: " << r.png.string());
