@@ -15,16 +15,20 @@ ImageSource images_from_tensors(const std::vector<torch::Tensor>& images) {
   return s;
 }
 
+std::vector<int64_t> frame_indices(int64_t frames, int64_t per_clip) {
+  std::vector<int64_t> out;
+  if (per_clip <= 0 || per_clip >= frames) {
+    for (int64_t f = 0; f < frames; ++f) out.push_back(f);
+  } else {
+    for (int64_t k = 0; k < per_clip; ++k) out.push_back(per_clip == 1 ? 0 : k * (frames - 1) / (per_clip - 1));
+  }
+  return out;
+}
+
 ImageSource frames_of_clips(const std::vector<Clip>& clips, int64_t per_clip) {
   std::vector<std::pair<size_t, int64_t>> index;
-  for (size_t c = 0; c < clips.size(); ++c) {
-    const int64_t t = clips[c].frames.size(0);
-    if (per_clip <= 0 || per_clip >= t) {
-      for (int64_t f = 0; f < t; ++f) index.emplace_back(c, f);
-    } else {
-      for (int64_t k = 0; k < per_clip; ++k) index.emplace_back(c, per_clip == 1 ? 0 : k * (t - 1) / (per_clip - 1));
-    }
-  }
+  for (size_t c = 0; c < clips.size(); ++c)
+    for (int64_t f : frame_indices(clips[c].frames.size(0), per_clip)) index.emplace_back(c, f);
   ImageSource s;
   s.count = static_cast<int64_t>(index.size());
   s.get = [clips, index](int64_t i) { return clips[index[i].first].frames[index[i].second]; };

@@ -23,6 +23,9 @@ struct ImageSource {
   std::function<torch::Tensor(int64_t)> get;
 };
 ImageSource images_from_tensors(const std::vector<torch::Tensor>& images);
+// Indices of the frames taken from a clip of `frames` frames: all (per_clip = 0 or >= frames), else
+// `per_clip` evenly spaced ones k·(frames−1)/(per_clip−1), first and last included (per_clip = 1: the first).
+std::vector<int64_t> frame_indices(int64_t frames, int64_t per_clip);
 // Frames of clips: all frames, or `per_clip` evenly spaced frames of each clip (0 = all).
 ImageSource frames_of_clips(const std::vector<Clip>& clips, int64_t per_clip);
 

@@ -69,31 +69,33 @@ Gaussian gaussian_from_features(const torch::Tensor& features, CovConvention con
 }
 
 double trace_sqrt_product(const Eigen::MatrixXd& sigma1, const Eigen::MatrixXd& sigma2) {
-  const Eigen::Index d = sigma1.rows();
-  Eigen::MatrixXd m;
-  Eigen::LLT<Eigen::MatrixXd> llt(sigma1);
-  bool use_llt = llt.info() == Eigen::Success;
-  if (use_llt) {
-    // A pivot near zero means Σ1 is numerically singular: the symmetric root is the safer factor.
-    const auto diag = llt.matrixLLT().diagonal();
-    use_llt = diag.minCoeff() > 1e-7 * diag.maxCoeff();
+  // LAPACK (through LibTorch: potrf, gemm, syevd; blocked and vectorized) rather than Eigen's unblocked
+  // tridiagonalization: 2048-d is ~3x faster (docs/eval.md, benchmark). Symmetric inputs, so the
+  // row-major/column-major question does not arise.
+  torch::NoGradGuard ng;
+  try {
+    const auto s1 = to_tensor(sigma1), s2 = to_tensor(sigma2);
+    auto [l, info] = torch::linalg_cholesky_ex(s1);
+    bool use_llt = info.item<int64_t>() == 0;
+    if (use_llt) {
+      // A pivot near zero means Σ1 is numerically singular: the symmetric root is the safer factor.
+      const auto diag = l.diagonal();
+      use_llt = diag.min().item<double>() > 1e-7 * diag.max().item<double>();
+    }
+    torch::Tensor m;
+    if (use_llt) {
+      m = l.t().mm(s2).mm(l);  // Lᵀ Σ2 L
+    } else {
+      auto [w, v] = torch::linalg_eigh(s1);
+      const auto root = (v * w.clamp_min(0).sqrt()).mm(v.t());  // V √Λ Vᵀ
+      m = root.mm(s2).mm(root);
+    }
+    m = 0.5 * (m + m.t());
+    return torch::linalg_eigvalsh(m).clamp_min(0).sqrt().sum().item<double>();
+  } catch (const c10::Error& e) {  // non-finite input: no convergence; the caller decides (eps fallback)
+    VDF_WARN("tr sqrtm(sigma1 sigma2): eigen-decomposition failed ({})", std::string(e.what_without_backtrace()));
+    return std::numeric_limits<double>::quiet_NaN();
   }
-  if (use_llt) {
-    Eigen::MatrixXd lt_s2 = llt.matrixU() * sigma2;  // Lᵀ Σ2
-    m = lt_s2 * llt.matrixL();                         // Lᵀ Σ2 L
-  } else {
-    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(sigma1);
-    VDF_CHECK(es.info() == Eigen::Success, "eigen-decomposition of a {}x{} covariance did not converge", d, d);
-    Eigen::VectorXd root = es.eigenvalues().cwiseMax(0.0).cwiseSqrt();
-    Eigen::MatrixXd r = es.eigenvectors() * root.asDiagonal() * es.eigenvectors().transpose();
-    m = r * sigma2 * r;
-  }
-  m = 0.5 * (m + m.transpose());
-  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(m, Eigen::EigenvaluesOnly);
-  VDF_CHECK(es.info() == Eigen::Success, "eigenvalues of a {}x{} matrix did not converge", d, d);
-  double tr = 0;
-  for (Eigen::Index i = 0; i < d; ++i) tr += std::sqrt(std::max(es.eigenvalues()[i], 0.0));
-  return tr;
 }
 
 FrechetResult frechet_distance(const Eigen::VectorXd& mu1, const Eigen::MatrixXd& sigma1, const Eigen::VectorXd& mu2,

@@ -1,4 +1,5 @@
-// Fréchet distance between two Gaussians fitted to feature sets (FID, FVD), in float64 with Eigen.
+// Fréchet distance between two Gaussians fitted to feature sets (FID, FVD), in float64: statistics held as
+// Eigen matrices, the matrix square-root trace computed with LAPACK through LibTorch (potrf, gemm, syevd).
 //
 //   d² = |mu1 − mu2|² + tr Σ1 + tr Σ2 − 2 tr sqrtm(Σ1 Σ2)
 //

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "eval/util/st_lite.h"
+#include "framework/tensor_io/safetensors.h"
 #include "framework/core/error.h"
 
 #if __has_include("framework/video/image.h") && defined(VDF_WITH_VIDEO)
@@ -57,8 +57,8 @@ Clip load_clip(const fs::path& path) {
   Clip c;
   c.name = path.filename().string();
   if (ext_of(path) == ".safetensors") {
-    st_lite::Metadata md;
-    auto t = st_lite::load(path, &md);
+    tensor_io::Metadata md;
+    auto t = tensor_io::load_safetensors(path, &md);
     VDF_CHECK(t.count("frames"), "clip file '{}' has no tensor 'frames'", path.string());
     c.frames = t.at("frames");
     VDF_CHECK(c.frames.dim() == 4 && c.frames.size(3) == 3 && c.frames.scalar_type() == torch::kUInt8,
@@ -77,7 +77,7 @@ Clip load_clip(const fs::path& path) {
 }
 
 void save_clip_safetensors(const fs::path& path, const torch::Tensor& frames, double fps) {
-  st_lite::save(path, {{"frames", frames.contiguous()}}, {{"fps", std::to_string(fps)}});
+  tensor_io::save_safetensors(path, {{"frames", frames.contiguous()}}, {{"fps", std::to_string(fps)}});
 }
 
 }  // namespace vdf::eval

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "eval/util/pil_resize.h"
+#include "framework/image/resize.h"
 #include "framework/core/error.h"
 
 namespace vdf::eval {
@@ -47,11 +47,12 @@ torch::Tensor fid_input(const torch::Tensor& images_u8, FidPreprocess mode) {
     auto f = x.permute({0, 3, 1, 2}).to(torch::kFloat32).div(255);  // ToTensor
     return bilinear(f, 299, 299) * 2 - 1;
   }
-  auto cpu = x.to(torch::kCPU).permute({0, 3, 1, 2}).to(torch::kFloat32).contiguous();
-  auto out = torch::empty({x.size(0), 3, 299, 299}, torch::kFloat32);
+  // Each channel as its own PIL mode-"F" image (image::pil_resize_f32 on [H,W,3] does exactly that).
+  auto cpu = x.to(torch::kCPU).to(torch::kFloat32);
+  std::vector<torch::Tensor> out;
   for (int64_t n = 0; n < cpu.size(0); ++n)
-    for (int64_t c = 0; c < 3; ++c) out[n][c] = pil_bicubic_resize_float(cpu[n][c], 299, 299).clamp(0, 255);
-  return ((out - 128) / 128).to(images_u8.device());
+    out.push_back(image::pil_resize_f32(cpu[n], 299, 299, image::PilFilter::bicubic).clamp(0, 255).permute({2, 0, 1}));
+  return ((torch::stack(out, 0) - 128) / 128).contiguous().to(images_u8.device());
 }
 
 torch::Tensor fvd_input(const torch::Tensor& clip_u8, FvdPreprocess mode, int64_t size) {

@@ -1,6 +1,6 @@
 #include "eval/metrics/stats_cache.h"
 
-#include "eval/util/st_lite.h"
+#include "framework/tensor_io/safetensors.h"
 #include "framework/core/error.h"
 #include "framework/core/hash.h"
 
@@ -16,7 +16,7 @@ const std::vector<std::string>& stats_identity_keys() {
 }
 
 void save_stats(const fs::path& path, const Gaussian& g, const StatsMeta& meta) {
-  st_lite::TensorMap t{{"mu", to_tensor(g.mu)},
+  tensor_io::TensorMap t{{"mu", to_tensor(g.mu)},
                        {"sigma", to_tensor(g.sigma)},
                        {"n", torch::tensor({g.n}, torch::kInt64)}};
   StatsMeta m = meta;
@@ -25,13 +25,13 @@ void save_stats(const fs::path& path, const Gaussian& g, const StatsMeta& meta) 
   m["covariance"] = to_string(g.convention);
   m["dims"] = std::to_string(g.dims());
   if (path.has_parent_path()) fs::create_directories(path.parent_path());
-  st_lite::save(path, t, m);
+  tensor_io::save_safetensors(path, t, m);
 }
 
 LoadedStats load_stats(const fs::path& path) {
   return with_context("reading statistics '" + path.string() + "'", [&] {
     LoadedStats s;
-    auto t = st_lite::load(path, &s.meta);
+    auto t = tensor_io::load_safetensors(path, &s.meta);
     VDF_CHECK(t.count("mu") && t.count("sigma"), "not a statistics file (needs tensors 'mu' and 'sigma')");
     s.gaussian.mu = to_eigen_vector(t.at("mu"));
     s.gaussian.sigma = to_eigen_matrix(t.at("sigma"));

@@ -1,10 +1,11 @@
 #include "eval/networks/extractors.h"
 
-#include "eval/util/recipe_lite.h"
-#include "eval/util/st_lite.h"
 #include "framework/core/compat.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"
+#include "framework/models/clip/clip_loader.h"
+#include "framework/models/clip/preprocess.h"
+#include "framework/models/weights.h"
 
 namespace vdf::eval {
 
@@ -28,37 +29,38 @@ std::shared_ptr<torch::jit::Module> load_script(const std::string& path, torch::
   });
 }
 
-void warn_if_nonstandard(const WeightsProvenance& p) {
-  if (!p.warning.empty()) VDF_WARN("!!! {} !!!", p.warning);
-}
 }  // namespace
+
+void ExtractorBase::load_weights(torch::nn::Module& native, const std::string& network, const std::string& description,
+                                 const std::string& weights, torch::Device device, const fs::path& recipe_keys,
+                                 const RecipeRoleOf& role_of, const std::function<void(const std::string&)>& load_file) {
+  device_ = device;
+  provenance_ = describe_weights(network, weights, recipe_keys);
+  provenance_.network = description;
+  if (load_file && provenance_.format != "recipe") {
+    if (provenance_.format == "torchscript") provenance_.format = "pytorch state dict";
+    load_file(weights);
+    native.eval();
+    native.to(device);
+  } else if (provenance_.format == "torchscript") {
+    script_ = load_script(weights, device);
+  } else {
+    load_native_weights(native, provenance_, recipe_keys, role_of);
+    native.eval();
+    native.to(device);
+  }
+  if (!provenance_.warning.empty()) VDF_WARN("!!! {} !!!", provenance_.warning);
+}
 
 InceptionExtractor InceptionExtractor::load(const std::string& weights, torch::Device device, const fs::path& recipe_keys) {
   VDF_CHECK(!weights.empty(), "no Inception weights given (--weights / eval.inception_weights): pass the converted "
                               "pt_inception-2015-12-05-6726825d.safetensors, NVIDIA's inception-2015-12-05.pt, or "
                               "'recipe' for test weights");
   InceptionExtractor e;
-  e.device_ = device;
-  e.provenance_ = describe_weights("inception", weights, recipe_keys);
-  e.provenance_.network = "inception-v3-fid (pytorch-fid FID variant, 1008 classes, TF 2015-12-05 graph)";
-  if (e.provenance_.format == "torchscript") {
-    e.script_ = load_script(weights, device);
-  } else {
-    FidInceptionV3 net;
-    if (e.provenance_.format == "recipe") {
-      const auto keys = recipe_keys_of(weights, recipe_keys);
-      if (keys.empty())
-        recipe::fill_module_by_role(*net, inception_recipe_role);
-      else
-        recipe::fill_module(*net, keys);
-    } else {
-      load_state_dict_strict(*net, st_lite::load(weights), weights);
-    }
-    net->eval();
-    net->to(device);
-    e.native_ = net;
-  }
-  warn_if_nonstandard(e.provenance_);
+  FidInceptionV3 net;
+  e.load_weights(*net, "inception", "inception-v3-fid (pytorch-fid FID variant, 1008 classes, TF 2015-12-05 graph)",
+                 weights, device, recipe_keys, inception_recipe_role);
+  if (!e.script_) e.native_ = net;
   return e;
 }
 
@@ -84,27 +86,10 @@ I3dExtractor I3dExtractor::load(const std::string& weights, torch::Device device
   VDF_CHECK(!weights.empty(), "no I3D weights given (--i3d-weights / eval.i3d_weights): pass the converted "
                               "i3d_pretrained_400.safetensors, StyleGAN-V's i3d_torchscript.pt, or 'recipe'");
   I3dExtractor e;
-  e.device_ = device;
-  e.provenance_ = describe_weights("i3d", weights, recipe_keys);
-  e.provenance_.network = "i3d-kinetics-400 (Inception-v1 I3D, 400-d logits averaged over time)";
-  if (e.provenance_.format == "torchscript") {
-    e.script_ = load_script(weights, device);
-  } else {
-    InceptionI3d net;
-    if (e.provenance_.format == "recipe") {
-      const auto keys = recipe_keys_of(weights, recipe_keys);
-      if (keys.empty())
-        recipe::fill_module_by_role(*net, i3d_recipe_role);
-      else
-        recipe::fill_module(*net, keys);
-    } else {
-      load_state_dict_strict(*net, st_lite::load(weights), weights);
-    }
-    net->eval();
-    net->to(device);
-    e.native_ = net;
-  }
-  warn_if_nonstandard(e.provenance_);
+  InceptionI3d net;
+  e.load_weights(*net, "i3d", "i3d-kinetics-400 (Inception-v1 I3D, 400-d logits averaged over time)", weights, device,
+                 recipe_keys, i3d_recipe_role);
+  if (!e.script_) e.native_ = net;
   return e;
 }
 
@@ -120,6 +105,40 @@ torch::Tensor I3dExtractor::features_raw_uint8(const torch::Tensor& x_u8) {
   std::unordered_map<std::string, c10::IValue> kwargs{{"rescale", true}, {"resize", true}, {"return_features", true}};
   auto out = script_->get_method("forward")({x_u8.to(device_)}, kwargs).toTensor();
   return out.reshape({x_u8.size(0), -1});
+}
+
+ClipExtractor ClipExtractor::load(const std::string& weights, const std::string& model, torch::Device device,
+                                  const fs::path& recipe_keys, const fs::path& bpe) {
+  VDF_CHECK(!weights.empty(), "no CLIP weights given (--clip-weights / eval.clip_weights): pass OpenAI CLIP weights "
+                              "converted to .safetensors (e.g. from ViT-B-32.pt), or 'recipe' for test weights");
+  ClipExtractor e;
+  e.model_name_ = model;
+  e.config_ = clip::ClipConfig::by_name(model);
+  clip::ClipModel net(e.config_);
+  const std::string network = model == "ViT-B/32" ? "clip-vit-b-32" : model == "ViT-L/14" ? "clip-vit-l-14" : "clip-" + model;
+  const auto roles = models::recipe_roles(*net);  // CLIP uses the base recipe: roles follow the module types
+  e.load_weights(*net, network,
+                 fmt::format("openai-clip {} (embed {}, {} px, context {}; projected embeddings)", model,
+                             e.config_.embed_dim, e.config_.image_resolution, e.config_.context_length),
+                 weights, device, recipe_keys, [&](const std::string& key) { return roles.at(key); },
+                 [&](const std::string& path) { clip::load_clip_weights(*net, path); });
+  e.native_ = net;
+  e.tokenizer_ = std::make_shared<clip::ClipTokenizer>(bpe.empty() ? clip::ClipTokenizer::default_bpe_path() : bpe);
+  return e;
+}
+
+torch::Tensor ClipExtractor::image_embeds(const torch::Tensor& frames_u8) {
+  torch::NoGradGuard ng;
+  VDF_CHECK(frames_u8.dim() == 4, "CLIP image_embeds: expected uint8 [N,H,W,3]");
+  std::vector<torch::Tensor> x;
+  for (int64_t i = 0; i < frames_u8.size(0); ++i) x.push_back(clip::clip_preprocess(frames_u8[i].cpu(), resolution()));
+  return (*native_)->encode_image(torch::stack(x, 0).to(device_)).to(torch::kCPU, torch::kFloat32);
+}
+
+torch::Tensor ClipExtractor::text_embeds(const std::vector<std::string>& prompts) {
+  torch::NoGradGuard ng;
+  auto tokens = tokenizer_->tokenize(prompts, config_.context_length, /*truncate=*/true);
+  return (*native_)->encode_text(tokens.to(device_)).to(torch::kCPU, torch::kFloat32);
 }
 
 }  // namespace vdf::eval

@@ -1,6 +1,6 @@
 #include "eval/networks/i3d.h"
 
-#include "eval/util/recipe_lite.h"
+#include "eval/networks/weights.h"
 #include "framework/core/error.h"
 
 namespace vdf::eval {
@@ -119,7 +119,7 @@ torch::Tensor InceptionI3dImpl::forward(const torch::Tensor& x, std::map<std::st
 }
 
 std::string i3d_recipe_role(const std::string& key) {
-  const std::string bn = recipe::batchnorm_role(key);
+  const std::string bn = batchnorm_recipe_role(key);
   if (!bn.empty()) return bn;
   if (key == "logits.conv3d.weight") return "weight";
   if (key == "logits.conv3d.bias") return "bias";

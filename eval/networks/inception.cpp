@@ -1,6 +1,6 @@
 #include "eval/networks/inception.h"
 
-#include "eval/util/recipe_lite.h"
+#include "eval/networks/weights.h"
 #include "framework/core/error.h"
 
 namespace vdf::eval {
@@ -16,7 +16,7 @@ BasicConv2dImpl::BasicConv2dImpl(int64_t in, int64_t out, std::vector<int64_t> k
   bn = register_module("bn", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(out).eps(eps)));
 }
 
-torch::Tensor BasicConv2dImpl::forward(const torch::Tensor& x) { return torch::relu(bn(conv(x))); }
+torch::Tensor BasicConv2dImpl::forward(const torch::Tensor& x) { return bn(conv(x)).relu_(); }
 
 namespace {
 
@@ -186,6 +186,11 @@ FidInceptionV3Impl::FidInceptionV3Impl(const InceptionConfig& config) : config_(
   add(3, "Mixed_7b", InceptionE(1280, /*max_pool=*/false, e));
   add(3, "Mixed_7c", InceptionE(2048, /*max_pool=*/true, e));
   fc = register_module("fc", torch::nn::Linear(2048, config.num_classes));
+  if (config.channels_last) {
+    torch::NoGradGuard ng;
+    for (auto& p : parameters())
+      if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+  }
 }
 
 std::vector<torch::Tensor> FidInceptionV3Impl::forward_blocks(const torch::Tensor& x, const std::vector<int>& blocks) {
@@ -196,7 +201,7 @@ std::vector<torch::Tensor> FidInceptionV3Impl::forward_blocks(const torch::Tenso
     last = std::max(last, b);
   }
   std::vector<torch::Tensor> out;
-  torch::Tensor h = x;
+  torch::Tensor h = config_.channels_last ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
   int current = 0;
   auto emit = [&](int block) {
     if (std::find(blocks.begin(), blocks.end(), block) != blocks.end()) out.push_back(h);
@@ -233,7 +238,7 @@ torch::Tensor FidInceptionV3Impl::features(const torch::Tensor& x, int64_t dims)
 }
 
 std::string inception_recipe_role(const std::string& key) {
-  const std::string bn = recipe::batchnorm_role(key);
+  const std::string bn = batchnorm_recipe_role(key);
   if (!bn.empty()) return bn;
   if (key == "fc.weight") return "weight";
   if (key == "fc.bias") return "bias";

@@ -2,10 +2,12 @@
 
 #include <fstream>
 
-#include "eval/util/sha1.h"
-#include "eval/util/st_lite.h"
 #include "framework/core/error.h"
 #include "framework/core/hash.h"
+#include "framework/core/sha1.h"
+#include "framework/tensor_io/recipe.h"
+#include "framework/tensor_io/safetensors.h"
+#include "framework/tensor_io/state_dict.h"
 
 namespace vdf::eval {
 
@@ -31,21 +33,6 @@ std::map<std::string, std::string> WeightsProvenance::to_map() const {
   if (!standard_name.empty()) m["weights_standard_name"] = standard_name;
   if (!warning.empty()) m["weights_warning"] = warning;
   return m;
-}
-
-std::string git_blob_sha1(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  VDF_CHECK(in.good(), "cannot read '{}'", path.string());
-  const auto size = fs::file_size(path);
-  Sha1 h;
-  const std::string header = "blob " + std::to_string(size) + std::string(1, '\0');
-  h.update(header.data(), header.size());
-  std::vector<char> buf(1 << 20);
-  while (in) {
-    in.read(buf.data(), buf.size());
-    h.update(buf.data(), static_cast<size_t>(in.gcount()));
-  }
-  return h.hex_digest();
 }
 
 bool is_recipe_spec(const std::string& spec) { return spec == "recipe" || spec.rfind("recipe:", 0) == 0; }
@@ -74,9 +61,7 @@ WeightsProvenance describe_weights(const std::string& network, const std::string
   p.sha256 = sha256_file(spec);
   p.git_blob = git_blob_sha1(spec);
   if (p.format == "safetensors") {
-    st_lite::Metadata md;
-    // Reading the header only would be enough; files are small relative to the forward passes.
-    st_lite::load(spec, &md);
+    const auto md = tensor_io::SafetensorsFile::open(spec).metadata();  // memory-mapped: the header only
     for (const char* key : {"source_sha256", "sha256_source", "converted_from_sha256"})
       if (md.count(key)) p.source_sha256 = md.at(key);
   }
@@ -99,26 +84,39 @@ WeightsProvenance describe_weights(const std::string& network, const std::string
   return p;
 }
 
-void load_state_dict_strict(torch::nn::Module& module, const std::map<std::string, torch::Tensor>& tensors,
-                            const std::string& source) {
-  std::map<std::string, torch::Tensor> dest;
-  for (auto& p : module.named_parameters(true)) dest[p.key()] = p.value();
-  for (auto& b : module.named_buffers(true)) dest[b.key()] = b.value();
-  auto shape = [](const torch::Tensor& t) {
-    std::string s = "[";
-    for (int64_t i = 0; i < t.dim(); ++i) s += (i ? "," : "") + std::to_string(t.size(i));
-    return s + "]";
+std::string batchnorm_recipe_role(const std::string& key) {
+  auto ends = [&](const std::string& suffix) {
+    return key.size() >= suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0;
   };
-  for (const auto& [key, value] : tensors)
-    VDF_CHECK(dest.count(key), "loading '{}': unexpected tensor '{}' (not in the network)", source, key);
+  for (const char* role : {"running_mean", "running_var", "num_batches_tracked"})
+    if (ends(std::string(".bn.") + role)) return role;
+  if (ends(".bn.weight")) return "norm_weight";
+  if (ends(".bn.bias")) return "norm_bias";
+  return "";
+}
+
+void fill_recipe_by_role(torch::nn::Module& module, const RecipeRoleOf& role_of) {
   torch::NoGradGuard ng;
-  for (auto& [key, target] : dest) {
-    auto it = tensors.find(key);
-    VDF_CHECK(it != tensors.end(), "loading '{}': missing tensor '{}' (shape {})", source, key, shape(target));
-    VDF_CHECK(it->second.numel() == target.numel() && (it->second.sizes() == target.sizes() || it->second.dim() == 0 || target.dim() == 0),
-              "loading '{}': tensor '{}' has shape {}, expected {}", source, key, shape(it->second), shape(target));
-    target.copy_(it->second.reshape(target.sizes()).to(target.dtype()));
+  auto fill = [&](const std::string& key, torch::Tensor& t) {
+    t.copy_(tensor_io::recipe_tensor(key, t.sizes().vec(), tensor_io::recipe_role_from_string(role_of(key))));
+  };
+  for (auto& p : module.named_parameters(true)) fill(p.key(), p.value());
+  for (auto& b : module.named_buffers(true)) fill(b.key(), b.value());
+}
+
+void load_native_weights(torch::nn::Module& module, const WeightsProvenance& provenance,
+                         const fs::path& default_recipe_keys, const RecipeRoleOf& role_of) {
+  if (provenance.format == "recipe") {
+    const auto keys = recipe_keys_of(provenance.spec, default_recipe_keys);
+    if (keys.empty())
+      fill_recipe_by_role(module, role_of);
+    else
+      tensor_io::fill_with_recipe(module, keys);
+    return;
   }
+  tensor_io::LoadOptions options;
+  options.source = provenance.spec;
+  tensor_io::load_state_dict_strict(module, tensor_io::load_weights_file(provenance.spec), options);
 }
 
 }  // namespace vdf::eval

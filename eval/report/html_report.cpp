@@ -65,8 +65,8 @@ void HtmlReport::add_key_values(const std::string& title, const std::vector<std:
 }
 
 void HtmlReport::add_table(const std::string& title, const std::vector<std::string>& header,
-                           const std::vector<std::vector<std::string>>& rows) {
-  std::string s = "<h2>" + html_escape(title) + "</h2><table><tr>";
+                           const std::vector<std::vector<std::string>>& rows, const std::string& id) {
+  std::string s = "<h2>" + html_escape(title) + "</h2><table" + (id.empty() ? "" : " id=\"" + html_escape(id) + "\"") + "><tr>";
   for (const auto& h : header) s += "<th>" + html_escape(h) + "</th>";
   s += "</tr>";
   for (const auto& row : rows) {

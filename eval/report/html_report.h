@@ -44,8 +44,9 @@ class HtmlReport {
   void add_paragraph(const std::string& text);
   void add_warning(const std::string& text);  // a loud red box
   void add_key_values(const std::string& title, const std::vector<std::pair<std::string, std::string>>& items);
+  // `id`: optional HTML id of the table (for scripts and tests).
   void add_table(const std::string& title, const std::vector<std::string>& header,
-                 const std::vector<std::vector<std::string>>& rows);
+                 const std::vector<std::vector<std::string>>& rows, const std::string& id = "");
   void add_metric_table(const std::string& title, const std::vector<MetricRow>& rows);
   void add_image_grid(const std::string& title, const std::vector<GridImage>& images, int columns);
   // Image grid from uint8 [H,W,3] tensors, embedded as base64 PNG.

@@ -5,7 +5,7 @@
 #include <chrono>
 
 #include "eval/metrics/frechet.h"
-#include "eval/util/recipe_lite.h"
+#include "framework/tensor_io/recipe.h"
 #include "framework/core/hash.h"
 #include "tests/eval/eval_test_util.h"
 
@@ -18,14 +18,16 @@ double rel(double a, double b) { return std::abs(a - b) / std::abs(b); }
 
 // X[i,k] per golden README §3.1.
 torch::Tensor make_x1(const std::string& seed, int64_t n, int64_t d) {
-  auto u = recipe::stream(seed, n * d);
+  const auto ut = vdf::tensor_io::recipe_uniform(seed, n * d);
+  const double* u = ut.data_ptr<double>();
   auto x = torch::empty({n, d}, torch::kFloat64);
   double* p = x.data_ptr<double>();
   for (int64_t j = 0; j < n * d; ++j) p[j] = static_cast<float>(u[j]);
   return x;
 }
 torch::Tensor make_x2(const std::string& seed, int64_t n, int64_t d) {
-  auto u = recipe::stream(seed, n * d);
+  const auto ut = vdf::tensor_io::recipe_uniform(seed, n * d);
+  const double* u = ut.data_ptr<double>();
   auto x = torch::empty({n, d}, torch::kFloat64);
   double* p = x.data_ptr<double>();
   for (int64_t i = 0; i < n; ++i)
@@ -39,24 +41,24 @@ torch::Tensor make_x2(const std::string& seed, int64_t n, int64_t d) {
 
 TEST_CASE("recipe: splitmix64 / fnv1a64 / u streams match the golden vectors", "[unit][eval][recipe]") {
   EVAL_REQUIRE_SHARED("golden/recipe/recipe_vectors.safetensors");
-  vdf::eval::st_lite::Metadata md;
+  vdf::tensor_io::Metadata md;
   auto g = golden("recipe/recipe_vectors.safetensors", &md);
   CHECK(vdf::fnv1a64("a") == 0xaf63dc4c8601ec8cULL);
   CHECK(vdf::fnv1a64("frechet_a") == 0xc49b1eeb4825aae6ULL);
   for (const std::string key : {"fc.weight", "frechet_a", "Mixed_7c.branch_pool.bn.running_var"}) {
-    auto u = recipe::stream(key, 8);
+    auto u = vdf::tensor_io::recipe_uniform(key, 8);
     auto ref = g.at("u_first8/" + key);
-    for (int j = 0; j < 8; ++j) CHECK(u[j] == ref[j].item<double>());
+    for (int j = 0; j < 8; ++j) CHECK(u[j].item<double>() == ref[j].item<double>());
   }
 }
 
 TEST_CASE("recipe: inception_fid weights match the golden checksums", "[unit][eval][recipe]") {
   EVAL_REQUIRE_SHARED("golden/recipe/inception_fid_checksums.safetensors");
   auto sums = golden("recipe/inception_fid_checksums.safetensors").at("checksums");
-  auto keys = recipe::read_keys(vdf::testing::shared("golden/inception_fid/keys.txt"));
+  auto keys = vdf::tensor_io::read_recipe_keys(vdf::testing::shared("golden/inception_fid/keys.txt"));
   REQUIRE(static_cast<int64_t>(keys.size()) == sums.size(0));
   for (size_t i = 0; i < keys.size(); i += 37) {  // a spread of keys (all roles)
-    auto t = recipe::make_tensor(keys[i]).to(torch::kFloat64).reshape({-1});
+    auto t = vdf::tensor_io::recipe_tensor(keys[i].key, keys[i].shape, keys[i].role).to(torch::kFloat64).reshape({-1});
     INFO(keys[i].key);
     CHECK(t.numel() == sums[i][0].item<double>());
     CHECK(t.sum().item<double>() == Approx(sums[i][1].item<double>()).epsilon(1e-9).margin(1e-9));

@@ -11,8 +11,9 @@
 #include "eval/metrics/preprocess.h"
 #include "eval/metrics/stats_cache.h"
 #include "eval/networks/extractors.h"
-#include "eval/util/pil_resize.h"
-#include "eval/util/st_lite.h"
+#include "framework/core/sha1.h"
+#include "framework/image/resize.h"
+#include "framework/tensor_io/safetensors.h"
 #include "framework/core/atomic_file.h"
 #include "tests/eval/eval_test_util.h"
 
@@ -49,7 +50,7 @@ TEST_CASE("inception score: matches numpy (improved-gan and torch-fidelity shuff
   }
   vdf::testing::TempDir tmp("vdf-is");
   auto logits = torch::randn({103, 1008}, torch::TensorOptions().dtype(torch::kFloat32)) * 3;
-  st_lite::save(tmp / "l.safetensors", {{"l", logits}});
+  vdf::tensor_io::save_safetensors(tmp / "l.safetensors", {{"l", logits}});
   auto perm = numpy_permutation(2020, 103);
   auto r = python(tmp, R"(
 import json, struct, numpy as np, sys
@@ -96,7 +97,7 @@ TEST_CASE("clean-fid preprocessing: PIL float bicubic matches Pillow 'F' resize"
   EVAL_REQUIRE_SHARED("golden/resize/resize.safetensors");
   auto img = vdf::eval::testing::golden("resize/resize.safetensors").at("image_u8");  // 480x270
   vdf::testing::TempDir tmp("vdf-pil");
-  st_lite::save(tmp / "i.safetensors", {{"i", img}});
+  vdf::tensor_io::save_safetensors(tmp / "i.safetensors", {{"i", img}});
   auto r = python(tmp, R"(
 import json, struct, numpy as np, sys
 from PIL import Image
@@ -126,7 +127,8 @@ print('OK')
   auto mine = fid_input(img, FidPreprocess::clean)[0];
   const double err = (mine - read_bin("o.bin", {3, 299, 299})).abs().max().item<double>();
   CHECK(err < 1e-6);
-  auto up = pil_bicubic_resize_float(img.slice(0, 0, 50).slice(1, 0, 40).select(2, 0).to(torch::kFloat32), 131, 97);
+  auto up = vdf::image::pil_resize_f32(img.slice(0, 0, 50).slice(1, 0, 40).select(2, 0).to(torch::kFloat32), 97, 131,
+                                       vdf::image::PilFilter::bicubic);
   const double up_err = (up - read_bin("up.bin", {131, 97})).abs().max().item<double>();
   CHECK(up_err < 1e-4);  // 0..255 data, float32 storage after each pass
   WARN("clean-fid resize vs Pillow: downscale max abs " << err << " (normalized), upscale " << up_err << " (0..255)");
@@ -175,10 +177,10 @@ TEST_CASE("weights: provenance flags recipe and unknown files as non-standard", 
   auto q = describe_weights("inception", (tmp / "w.safetensors").string());
   CHECK_FALSE(q.standard);
   CHECK(q.sha256.size() == 64);
-  CHECK(git_blob_sha1(tmp / "w.safetensors").size() == 40);
+  CHECK(vdf::git_blob_sha1(tmp / "w.safetensors").size() == 40);
   // git hash-object of an empty file
   vdf::write_file_atomic(tmp / "empty", "");
-  CHECK(git_blob_sha1(tmp / "empty") == "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
+  CHECK(vdf::git_blob_sha1(tmp / "empty") == "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
   CHECK_THROWS_AS(describe_weights("inception", (tmp / "missing.pt").string()), vdf::Error);
 }
 

@@ -7,22 +7,37 @@
 #include "eval/metrics/preprocess.h"
 #include "eval/networks/i3d.h"
 #include "eval/networks/inception.h"
-#include "eval/util/recipe_lite.h"
+#include "framework/tensor_io/recipe.h"
 #include "tests/eval/eval_test_util.h"
 
 using namespace vdf::eval;
 using vdf::eval::testing::golden;
 using vdf::eval::testing::rel_maxdiff;
 
+namespace {
+// The module's parameter + buffer names, and the keys of a golden keys.txt (the reference state_dict).
+std::pair<std::set<std::string>, std::set<std::string>> key_sets(torch::nn::Module& net, const std::string& keys_txt) {
+  std::set<std::string> mine, theirs;
+  for (auto& p : net.named_parameters()) mine.insert(p.key());
+  for (auto& b : net.named_buffers()) mine.insert(b.key());
+  for (auto& k : vdf::tensor_io::read_recipe_keys(vdf::testing::shared(keys_txt))) theirs.insert(k.key);
+  return {mine, theirs};
+}
+
+// A network in eval mode with the golden recipe weights of `keys_txt`.
+template <class Net>
+Net recipe_net(const std::string& keys_txt) {
+  Net net;
+  vdf::tensor_io::fill_with_recipe(*net, vdf::testing::shared(keys_txt));
+  net->eval();
+  return net;
+}
+}  // namespace
+
 TEST_CASE("inception: module keys equal pytorch-fid's state_dict keys", "[unit][eval][inception]") {
   EVAL_REQUIRE_SHARED("golden/inception_fid/keys.txt");
   FidInceptionV3 net;
-  auto specs = recipe::read_keys(vdf::testing::shared("golden/inception_fid/keys.txt"));
-  std::set<std::string> mine;
-  for (auto& p : net->named_parameters()) mine.insert(p.key());
-  for (auto& b : net->named_buffers()) mine.insert(b.key());
-  std::set<std::string> theirs;
-  for (auto& s : specs) theirs.insert(s.key);
+  const auto [mine, theirs] = key_sets(*net, "golden/inception_fid/keys.txt");
   CHECK(mine == theirs);
   CHECK(theirs.size() == 566);
 }
@@ -30,9 +45,7 @@ TEST_CASE("inception: module keys equal pytorch-fid's state_dict keys", "[unit][
 TEST_CASE("inception: pytorch-fid parity with recipe weights (6 frames)", "[parity][eval][inception]") {
   EVAL_REQUIRE_SHARED("golden/inception_fid/inception_fid.safetensors");
   auto g = golden("inception_fid/inception_fid.safetensors");
-  FidInceptionV3 net;
-  recipe::fill_module(*net, vdf::testing::shared("golden/inception_fid/keys.txt"));
-  net->eval();
+  auto net = recipe_net<FidInceptionV3>("golden/inception_fid/keys.txt");
   torch::NoGradGuard ng;
   auto in0 = fid_input(g.at("image_0_u8"), FidPreprocess::pytorch_fid);
   const double in_err = (in0 - g.at("input0_resized_normalized")).abs().max().item<double>();
@@ -66,10 +79,7 @@ TEST_CASE("inception: pytorch-fid parity with recipe weights (6 frames)", "[pari
 TEST_CASE("i3d: module keys equal piergiaj's state_dict keys", "[unit][eval][i3d]") {
   EVAL_REQUIRE_SHARED("golden/i3d/keys.txt");
   InceptionI3d net;
-  std::set<std::string> mine, theirs;
-  for (auto& p : net->named_parameters()) mine.insert(p.key());
-  for (auto& b : net->named_buffers()) mine.insert(b.key());
-  for (auto& s : recipe::read_keys(vdf::testing::shared("golden/i3d/keys.txt"))) theirs.insert(s.key);
+  const auto [mine, theirs] = key_sets(*net, "golden/i3d/keys.txt");
   CHECK(mine == theirs);
   CHECK(theirs.size() == 344);
 }
@@ -77,9 +87,7 @@ TEST_CASE("i3d: module keys equal piergiaj's state_dict keys", "[unit][eval][i3d
 TEST_CASE("i3d: pytorch-i3d parity with recipe weights (2 clips of 16 frames)", "[parity][eval][i3d]") {
   EVAL_REQUIRE_SHARED("golden/i3d/i3d.safetensors");
   auto g = golden("i3d/i3d.safetensors");
-  InceptionI3d net;
-  recipe::fill_module(*net, vdf::testing::shared("golden/i3d/keys.txt"));
-  net->eval();
+  auto net = recipe_net<InceptionI3d>("golden/i3d/keys.txt");
   torch::NoGradGuard ng;
   auto x0 = fvd_input(g.at("clip0_raw_u8"), FvdPreprocess::squash);
   auto x1 = fvd_input(g.at("clip1_raw_u8"), FvdPreprocess::squash);
@@ -104,9 +112,7 @@ TEST_CASE("i3d: pytorch-i3d parity with recipe weights (2 clips of 16 frames)", 
 TEST_CASE("i3d: 1024-d pooled features match extract_features", "[parity][eval][i3d][slow]") {
   EVAL_REQUIRE_SHARED("golden/i3d/i3d.safetensors");
   auto g = golden("i3d/i3d.safetensors");
-  InceptionI3d net;
-  recipe::fill_module(*net, vdf::testing::shared("golden/i3d/keys.txt"));
-  net->eval();
+  auto net = recipe_net<InceptionI3d>("golden/i3d/keys.txt");
   torch::NoGradGuard ng;
   auto p = net->pooled_features(g.at("clip0_input"));
   CHECK(rel_maxdiff(p, g.at("avgpool_features_1024").slice(0, 0, 1)) < 1e-4);

@@ -15,12 +15,6 @@ using namespace vdf::eval::report;
 namespace fs = std::filesystem;
 
 namespace {
-std::string find_chromium() {
-  for (const char* c : {"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"})
-    if (fs::exists(c)) return c;
-  return "";
-}
-
 HtmlReport sample_report() {
   HtmlReport r("test <report>");
   r.add_warning("NON-STANDARD WEIGHTS: recipe");
@@ -75,7 +69,7 @@ TEST_CASE("report: HTML has the sections, escapes text, inline SVG and base64 im
 }
 
 TEST_CASE("report: renders in headless Chromium with the table and images", "[e2e][eval][report]") {
-  const std::string chromium = find_chromium();
+  const std::string chromium = vdf::eval::testing::find_chromium();
   if (chromium.empty()) {
     WARN("skipped: chromium is not installed (apt-get install chromium; tools/setup_debian.sh)");
     return;
@@ -83,27 +77,18 @@ TEST_CASE("report: renders in headless Chromium with the table and images", "[e2
   const fs::path out = vdf::eval::testing::test_output_dir();
   const fs::path html = out / "report_sample.html";
   sample_report().write(html);
-  vdf::testing::TempDir profile("vdf-chromium");
-  const std::string flags = "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
-                            "--disable-background-networking --disable-component-update --disable-sync "
-                            "--user-data-dir=" + profile.path().string();
-  auto dom = vdf::testing::run_command("timeout 120 " + chromium + " " + flags + " --dump-dom file://" + html.string() +
-                                       " 2>/dev/null");
+  const auto r = vdf::eval::testing::render_in_chromium(chromium, html, out / "report_sample.png");
+  const auto& dom = r.dom;
   INFO(dom.output.substr(0, 2000));
   REQUIRE(dom.exit_code == 0);
   CHECK(dom.output.find("id=\"metrics\"") != std::string::npos);
   CHECK(dom.output.find("12.345678") != std::string::npos);
-  size_t imgs = 0;
-  for (size_t p = dom.output.find("<img"); p != std::string::npos; p = dom.output.find("<img", p + 1)) ++imgs;
-  CHECK(imgs == 4);
+  CHECK(vdf::eval::testing::count_of(dom.output, "<img") == 4);
   CHECK(dom.output.find("<svg") != std::string::npos);
-  const fs::path shot = out / "report_sample.png";
-  fs::remove(shot);
-  auto s = vdf::testing::run_command("timeout 120 " + chromium + " " + flags + " --screenshot=" + shot.string() +
-                                     " --window-size=1280,1400 file://" + html.string() + " 2>&1");
-  INFO(s.output);
-  CHECK(s.exit_code == 0);
-  REQUIRE(fs::exists(shot));
-  CHECK(fs::file_size(shot) > 10000);  // not a blank page
-  WARN("chromium screenshot: " << shot.string());
+  INFO(r.screenshot.output);
+  CHECK(r.screenshot.exit_code == 0);
+  CHECK(r.console.empty());  // loads without errors
+  REQUIRE(fs::exists(r.png));
+  CHECK(fs::file_size(r.png) > 10000);  // not a blank page
+  WARN("chromium screenshot: " << r.png.string());
 }

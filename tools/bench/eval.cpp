@@ -16,8 +16,9 @@
 
 #include "eval/metrics/frechet.h"
 #include "eval/networks/inception.h"
-#include "eval/util/recipe_lite.h"
-#include "eval/util/st_lite.h"
+#include "eval/networks/weights.h"
+#include "framework/tensor_io/recipe.h"
+#include "framework/tensor_io/safetensors.h"
 
 namespace fs = std::filesystem;
 using namespace vdf::eval;
@@ -151,6 +152,19 @@ double parse(const std::string& out, const std::string& key) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
+      std::printf(
+          "vdf_bench_eval: Inception pool3 throughput and 2048-d Frechet distance time, vdf next to the Python\n"
+          "reference (/usr/bin/python3: torch for an inline pytorch-fid Inception on the same weights, scipy sqrtm\n"
+          "as pytorch-fid's calculate_frechet_distance) in the same run; ratio = python time / vdf time.\n\n"
+          "  --images N    images through Inception (default 64)\n"
+          "  --batch N     batch size (default 32)\n"
+          "  --dims D      Frechet dimension (default 2048)\n"
+          "  --samples N   samples behind each covariance (default 3000)\n"
+          "  --threads N   intra-op threads for both sides (default 0: LibTorch's default)\n");
+      return 0;
+    }
   const int64_t images = arg(argc, argv, "--images", 64), batch = arg(argc, argv, "--batch", 32);
   const int64_t samples = arg(argc, argv, "--samples", 3000), dims = arg(argc, argv, "--dims", 2048);
   const int64_t threads = arg(argc, argv, "--threads", 0);
@@ -161,15 +175,15 @@ int main(int argc, char** argv) {
 
   // ---- Inception throughput ----
   FidInceptionV3 net;
-  recipe::fill_module_by_role(*net, inception_recipe_role);
+  fill_recipe_by_role(*net, inception_recipe_role);
   net->eval();
-  st_lite::TensorMap w;
+  vdf::tensor_io::TensorMap w;
   for (auto& p : net->named_parameters()) w[p.key()] = p.value();
   for (auto& b : net->named_buffers()) w[b.key()] = b.value();
-  st_lite::save(dir / "weights.safetensors", w);
+  vdf::tensor_io::save_safetensors(dir / "weights.safetensors", w);
   torch::manual_seed(0);
   auto x = torch::rand({images, 3, 256, 256});  // /255-scaled images of 256x256, resized to 299 inside
-  st_lite::save(dir / "images.safetensors", {{"x", x}});
+  vdf::tensor_io::save_safetensors(dir / "images.safetensors", {{"x", x}});
   namespace F = torch::nn::functional;
   auto run = [&](const torch::Tensor& b) {
     auto in = F::interpolate(b, F::InterpolateFuncOptions().size(std::vector<int64_t>{299, 299}).mode(torch::kBilinear).align_corners(false)) * 2 - 1;
@@ -180,17 +194,16 @@ int main(int argc, char** argv) {
   std::vector<torch::Tensor> feats;
   for (int64_t i = 0; i < images; i += batch) feats.push_back(run(x.slice(0, i, std::min(images, i + batch))));
   const double t_inc = seconds_since(t0);
-  st_lite::save(dir / "feats.safetensors", {{"f", torch::cat(feats)}});
+  vdf::tensor_io::save_safetensors(dir / "feats.safetensors", {{"f", torch::cat(feats)}});
 
   // ---- Fréchet distance (2048-d, covariances from `samples` recipe features, as golden case c) ----
   auto make = [&](const std::string& seed, double shift) {
-    auto u = recipe::stream(seed, samples * dims);
-    auto t = torch::from_blob(u.data(), {samples, dims}, torch::kFloat64).clone();
+    auto t = vdf::tensor_io::recipe_uniform(seed, samples * dims).reshape({samples, dims});
     return (t + shift * torch::arange(dims, torch::kFloat64) / dims).to(torch::kFloat32);
   };
   auto g1 = gaussian_from_features(make("frechet_c_a", 0.0), CovConvention::unbiased);
   auto g2 = gaussian_from_features(make("frechet_c_b", 0.2), CovConvention::unbiased);
-  st_lite::save(dir / "stats.safetensors", {{"mu1", to_tensor(g1.mu)}, {"sigma1", to_tensor(g1.sigma)},
+  vdf::tensor_io::save_safetensors(dir / "stats.safetensors", {{"mu1", to_tensor(g1.mu)}, {"sigma1", to_tensor(g1.sigma)},
                                             {"mu2", to_tensor(g2.mu)}, {"sigma2", to_tensor(g2.sigma)}});
   t0 = Clock::now();
   auto fr = frechet_distance(g1.mu, g1.sigma, g2.mu, g2.sigma);

@@ -32,8 +32,10 @@ struct EvalConfig {
   int64_t fvd_seed = 0;                  // seed for fvd_clip_offset=random
   // CLIP score
   std::string clip_weights = "";         // OpenAI CLIP weights (.safetensors) or "recipe"
-  std::string clip_model = "ViT-B/32";   // ViT-B/32 | ViT-L/14
+  std::string clip_model = "ViT-B/32";   // ViT-B/32 | ViT-L/14 | tiny (test architecture, never standard)
   std::string clip_clamp = "none";       // none | torchmetrics (max(mean, 0) over the batch) | per-sample
+  int64_t clip_frames_per_clip = 0;      // evenly spaced frames scored per clip (0 = all)
+  std::string clip_tokenizer = "";       // bpe_simple_vocab_16e6.txt.gz (empty: $VDF_CLIP_BPE or the shared asset)
   // statistics cache
   std::string stats_cache = "";          // folder for reference statistics (empty: no cache)
 
@@ -56,8 +58,10 @@ struct EvalConfig {
     v("fvd_clip_offset", fvd_clip_offset, "start | random");
     v("fvd_seed", fvd_seed, "seed of fvd_clip_offset=random");
     v("clip_weights", clip_weights, "CLIP weights (.safetensors, OpenAI key names) or recipe");
-    v("clip_model", clip_model, "ViT-B/32 | ViT-L/14");
-    v("clip_clamp", clip_clamp, "none | torchmetrics | per-sample");
+    v("clip_model", clip_model, "ViT-B/32 | ViT-L/14 | tiny (test architecture)");
+    v("clip_clamp", clip_clamp, "none | torchmetrics (max(mean, 0)) | per-sample (max(100 cos, 0) per frame)");
+    v("clip_frames_per_clip", clip_frames_per_clip, "evenly spaced frames per clip for the CLIP score (0 = all)");
+    v("clip_tokenizer", clip_tokenizer, "CLIP BPE merges file (empty = $VDF_CLIP_BPE or the shared asset)");
     v("stats_cache", stats_cache, "folder where reference statistics are cached (empty = off)");
   }
   void validate(const Check& c) const {
@@ -75,7 +79,9 @@ struct EvalConfig {
     c.require(fvd_frames >= 10, "fvd_frames", fvd_frames, ">= 10 (I3D needs at least 10 frames)");
     c.require(fvd_stride >= 1, "fvd_stride", fvd_stride, ">= 1");
     c.require(fvd_clip_offset == "start" || fvd_clip_offset == "random", "fvd_clip_offset", fvd_clip_offset, "start or random");
-    c.require(clip_model == "ViT-B/32" || clip_model == "ViT-L/14", "clip_model", clip_model, "ViT-B/32 or ViT-L/14");
+    c.require(clip_model == "ViT-B/32" || clip_model == "ViT-L/14" || clip_model == "tiny", "clip_model", clip_model,
+              "ViT-B/32, ViT-L/14 or tiny");
+    c.require(clip_frames_per_clip >= 0, "clip_frames_per_clip", clip_frames_per_clip, ">= 0");
     c.require(clip_clamp == "none" || clip_clamp == "torchmetrics" || clip_clamp == "per-sample", "clip_clamp", clip_clamp,
               "none, torchmetrics or per-sample");
   }
