@@ -6,7 +6,8 @@
 # present) -> vdf train on CPU -> vdf sample of the held-out prompts with the trained and the untrained
 # model -> vdf eval (FID/IS/CLIP with recipe weights, labelled non-standard) -> vdf attributes (the
 # report). Prints where the report is. Re-running resumes finished stages (ingest and train resume).
-# Environment: VDF (an existing vdf binary: skip setup and build; the e2e test uses it), VDF_QUICKSTART_OUT (default runs/quickstart), VDF_QUICKSTART_REPEATS (samples per
+# Environment: VDF (an existing vdf binary: skip setup and build; the e2e test uses it), VDF_QUICKSTART_CONFIG
+# (default configs/quickstart.yaml; configs/quickstart_gpu.yaml for one GPU), VDF_QUICKSTART_OUT (default runs/quickstart), VDF_QUICKSTART_REPEATS (samples per
 # held-out prompt, default 4), VDF_QUICKSTART_MIN_JOINT (fail below this joint accuracy; default off).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +27,7 @@ fi
 
 OUT=${VDF_QUICKSTART_OUT:-runs/quickstart}
 REPEATS=${VDF_QUICKSTART_REPEATS:-4}
-CONFIG=configs/quickstart.yaml
+CONFIG=${VDF_QUICKSTART_CONFIG:-configs/quickstart.yaml}
 mkdir -p "$OUT"
 paths=("synthetic.out_dir=$OUT/dataset" "ingest.manifest=$OUT/dataset/manifest.jsonl" "ingest.output=$OUT/latents"
        "data.shards=$OUT/latents" "run.root=$OUT" "run.name=run")
@@ -64,8 +65,8 @@ for _ in $(seq "$REPEATS"); do cat "$OUT/dataset/heldout_prompts.txt" >> "$promp
 t_sample=$(date +%s)
 
 stage "5/6 vdf eval: FID / IS / CLIP score against the training clips (recipe weights: NOT the standard numbers)"
-"$VDF" eval --generated "$OUT/samples/trained" --reference "$OUT/dataset/clips" --prompts "$OUT/samples/trained/prompts.jsonl" \
-  --metrics fid,is,clip --weights recipe --clip-weights recipe --out "$OUT/eval" --run-dir "$OUT/run" | tail -n 8 || \
+"$VDF" eval -c "$CONFIG" --generated "$OUT/samples/trained" --reference "$OUT/dataset/clips" --prompts "$OUT/samples/trained/prompts.jsonl" \
+  --metrics fid,is,clip --weights recipe --clip-weights recipe --out "$OUT/eval" --run-dir "$OUT/run" "$@" | tail -n 8 || \
   echo "vdf eval failed (see above); the report is written without distribution metrics"
 t_eval=$(date +%s)
 

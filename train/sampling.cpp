@@ -73,9 +73,12 @@ nlohmann::json SamplePipeline::run(dit::Dit& model, const SampleJob& job) {
                                .contiguous()
                                .cpu();  // [T,H,W,3]
     const std::string stem = fmt::format("{:03d}", i);
-    tensor_io::save_safetensors(job.out_dir / (stem + ".latents.safetensors"), {{"latents", latents.cpu().contiguous()}},
+    // Latents go to a subfolder: the output folder itself holds only clips, so `vdf eval --generated` can
+    // read it as a clip folder.
+    fs::create_directories(job.out_dir / "latents");
+    tensor_io::save_safetensors(job.out_dir / "latents" / (stem + ".safetensors"), {{"latents", latents.cpu().contiguous()}},
                                 {{"prompt", job.prompts[i]}});
-    nlohmann::json out = {{"prompt", job.prompts[i]}, {"seed", sc.seed}, {"latents", stem + ".latents.safetensors"},
+    nlohmann::json out = {{"prompt", job.prompts[i]}, {"seed", sc.seed}, {"latents", "latents/" + stem + ".safetensors"},
                           {"frames", frames.size(0)}, {"height", frames.size(1)}, {"width", frames.size(2)}};
 #ifdef VDF_WITH_VIDEO
     video::write_mp4((job.out_dir / (stem + ".mp4")).string(), frames, job.fps);

@@ -1,7 +1,7 @@
 // [e2e] A reduced quickstart through the real script (tools/quickstart.sh with VDF set: no setup/build):
 // synthetic MP4 dataset -> vdf ingest -> vdf train -> vdf sample (trained + untrained) -> vdf eval ->
 // vdf attributes. Asserts valid MP4s, a report, and attribute accuracy above the untrained baseline.
-// The reduced run (80 clips, a 3-block DiT, 200 steps) takes ~3 minutes on 2 cores; the full quickstart
+// The reduced run (80 clips, a 2-block DiT, 300 steps) takes ~3 minutes on 2 cores; the full quickstart
 // and its measured accuracy are in docs/quickstart.md.
 #include <catch2/catch.hpp>
 
@@ -21,8 +21,8 @@ TEST_CASE("quickstart e2e: reduced run produces MP4s, a report, and beats the un
   TempDir dir("vdf-quickstart");
   const std::string cmd =
       "cd " + source_dir().string() + " && VDF=" + vdf_exe() + " VDF_QUICKSTART_OUT=" + dir.path().string() +
-      " VDF_QUICKSTART_REPEATS=2 tools/quickstart.sh synthetic.clips_per_caption=2 model.hidden=96 model.depth=3 "
-      "model.heads=3 train.steps=200 train.warmup_steps=20 train.ckpt_every=100 train.val_every=100 "
+      " VDF_QUICKSTART_REPEATS=2 tools/quickstart.sh synthetic.clips_per_caption=2 model.hidden=64 model.depth=2 "
+      "model.heads=2 train.steps=300 train.warmup_steps=30 train.ckpt_every=100 train.val_every=100 "
       "train.log_every=20 sample.steps=12 2>&1";
   auto r = run_command(cmd);
   INFO(r.output);

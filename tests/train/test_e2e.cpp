@@ -57,7 +57,7 @@ TEST_CASE("e2e: vdf train on synthetic latents, then vdf sample writes clips and
                                          (tmp / "prompts.txt").string() + " --out " + (tmp / "out2").string() +
                                          " --steps 3 --cfg 2 --seed 7 --sampler euler 2>&1");
   REQUIRE(again.exit_code == 0);
-  CHECK(vdf::read_file(tmp / "out/000.latents.safetensors") == vdf::read_file(tmp / "out2/000.latents.safetensors"));
+  CHECK(vdf::read_file(tmp / "out/latents/000.safetensors") == vdf::read_file(tmp / "out2/latents/000.safetensors"));
   // Bad input: one line, exit 1.
   auto bad = vdf::testing::run_command(exe + " sample --run " + (tmp / "nope").string() + " --prompts " +
                                        (tmp / "prompts.txt").string() + " --out " + (tmp / "o3").string() + " 2>&1");

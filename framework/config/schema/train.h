@@ -37,7 +37,9 @@ struct TrainConfig {
   std::vector<std::string> resume_allow_changes{
       "train.steps", "train.log_every", "train.ckpt_every", "train.keep_last", "train.resume",
       "train.val_every", "train.sample_every", "train.sample_prompts", "train.sample_shape", "train.sample_fps", "train.max_consecutive_skips",
-      "run.log_level", "run.device", "run.threads"};  // keys that may differ from the run's config on resume
+      "run.log_level", "run.device", "run.threads",
+      // whole sections that never change a training step (they configure other commands)
+      "eval", "sample", "synthetic", "ingest", "video", "train.resume_allow_changes"};  // keys that may differ from the run's config on resume
   // held-out validation loss at fixed timesteps, fixed samples, fixed seed
   int64_t val_every = 0;             // 0 = off
   std::vector<double> val_timesteps{0.1, 0.3, 0.5, 0.7, 0.9};
