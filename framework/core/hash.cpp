@@ -103,15 +103,19 @@ std::string sha256_hex(std::string_view bytes) {
   return h.hex_digest();
 }
 
-std::string sha256_file(const std::filesystem::path& path) {
+void for_each_file_chunk(const std::filesystem::path& path, const std::function<void(const char*, size_t)>& consume) {
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("cannot open '{}' to hash it", path.string());
-  Sha256 h;
   std::vector<char> buf(1 << 20);
   while (in) {
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    h.update(buf.data(), static_cast<size_t>(in.gcount()));
+    consume(buf.data(), static_cast<size_t>(in.gcount()));
   }
+}
+
+std::string sha256_file(const std::filesystem::path& path) {
+  Sha256 h;
+  for_each_file_chunk(path, [&](const char* data, size_t n) { h.update(data, n); });
   return h.hex_digest();
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -28,5 +29,8 @@ class Sha256 {
 std::string sha256_hex(std::string_view bytes);
 // Streams the file; throws vdf::Error naming the path.
 std::string sha256_file(const std::filesystem::path& path);
+// Streams a file to `consume` in 1 MiB chunks (the loop every file hash shares); throws vdf::Error naming
+// the file when it cannot be opened.
+void for_each_file_chunk(const std::filesystem::path& path, const std::function<void(const char*, size_t)>& consume);
 
 }  // namespace vdf

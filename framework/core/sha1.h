@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "framework/core/error.h"
+#include "framework/core/hash.h"
 
 namespace vdf {
 
@@ -73,16 +74,13 @@ class Sha1 {
 
 // git blob id of a file, as `git hash-object FILE`. Streams the file; throws vdf::Error naming the path.
 inline std::string git_blob_sha1(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  VDF_CHECK(in.good(), "cannot read '{}'", path.string());
   Sha1 h;
-  const std::string header = "blob " + std::to_string(std::filesystem::file_size(path)) + std::string(1, '\0');
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  VDF_CHECK(!ec, "cannot read '{}'", path.string());
+  const std::string header = "blob " + std::to_string(size) + std::string(1, '\0');
   h.update(header.data(), header.size());
-  std::vector<char> buf(1 << 20);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    h.update(buf.data(), static_cast<size_t>(in.gcount()));
-  }
+  for_each_file_chunk(path, [&](const char* data, size_t n) { h.update(data, n); });
   return h.hex_digest();
 }
 
