@@ -132,7 +132,10 @@ TEST_CASE("clips: every rejection path has its named reason", "[unit][video]") {
         "mostly_black");
   CHECK(reason_of(make_fixture("flat.mp4",
                                "-f lavfi -i color=c=0x3060c0:size=160x120:rate=10 -t 3 -c:v libx264 -preset ultrafast")) ==
-        "mostly_black");  // blank: a flat colour counts as well
+        "mostly_blank");  // a flat colour that is not dark: blank, not black
+  CHECK(reason_of(make_fixture("grey.mp4",
+                               "-f lavfi -i color=c=0x808080:size=160x120:rate=10 -t 3 -c:v libx264 -preset ultrafast")) ==
+        "mostly_blank");  // uniform mid-grey (RGB 128) is blank footage, not dark footage
   // Duplicates: the same content again, and re-encoded at another size and quality.
   data::DuplicateIndex index(cfg.duplicate_hamming);
   CHECK(reason_of(moving_video(), cfg, &index) == "accepted");
