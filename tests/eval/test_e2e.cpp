@@ -48,10 +48,7 @@ json read_json(const fs::path& p) { return json::parse(vdf::read_file(p)); }
 
 TEST_CASE("e2e: vdf eval fid+is+fvd+clip on real clips with recipe weights, stats cache reuse", "[e2e][eval][slow]") {
   EVAL_REQUIRE_SHARED("assets/videos/nasa_13013.mp4");
-  if (!have_ffmpeg()) {
-    WARN("skipped: the ffmpeg CLI is not installed");
-    return;
-  }
+  if (!vdf::testing::require_or_skip(have_ffmpeg(), "the ffmpeg CLI is not installed")) return;
   vdf::testing::TempDir tmp("vdf-e2e-eval");
   fs::create_directories(tmp / "gen");
   fs::create_directories(tmp / "ref");
@@ -143,10 +140,9 @@ TEST_CASE("e2e: vdf fid between two image folders and a saved statistics file", 
   auto s = run_command(vdf::testing::vdf_exe() + " fid --save-stats " + (tmp / "a").string() + " " +
                        (tmp / "a.safetensors").string() + " --weights recipe --device cpu --dims 64");
   INFO(s.output);
-  if (s.output.find("no image decoding") != std::string::npos) {
-    WARN("skipped: this build cannot decode images yet");
+  if (!vdf::testing::require_or_skip(s.output.find("no image decoding") == std::string::npos,
+                                     "this build cannot decode images (built without FFmpeg)"))
     return;
-  }
   REQUIRE(s.exit_code == 0);
   auto f = run_command(vdf::testing::vdf_exe() + " fid " + (tmp / "a").string() + " " + (tmp / "a.safetensors").string() +
                        " --weights recipe --device cpu --dims 64");
@@ -165,10 +161,7 @@ TEST_CASE("e2e: vdf eval --metrics clip (tiny CLIP, recipe weights): per-prompt 
           "[e2e][eval][clip]") {
   EVAL_REQUIRE_SHARED("assets/videos/nasa_13013.mp4");
   EVAL_REQUIRE_SHARED("assets/tokenizers/bpe_simple_vocab_16e6.txt.gz");
-  if (!have_ffmpeg()) {
-    WARN("skipped: the ffmpeg CLI is not installed");
-    return;
-  }
+  if (!vdf::testing::require_or_skip(have_ffmpeg(), "the ffmpeg CLI is not installed")) return;
   vdf::testing::TempDir tmp("vdf-e2e-clip");
   fs::create_directories(tmp / "gen");
   const std::vector<std::string> prompts = {"a rocket launch on a clear day", "a television test pattern",
@@ -271,10 +264,7 @@ TEST_CASE("e2e: vdf eval --metrics clip (tiny CLIP, recipe weights): per-prompt 
 
   // The real report in headless Chromium: loads, shows the metric table, the CLIP table, frames and plots.
   const std::string chromium = vdf::eval::testing::find_chromium();
-  if (chromium.empty()) {
-    WARN("skipped the Chromium check: chromium is not installed");
-    return;
-  }
+  if (!vdf::testing::require_or_skip(!chromium.empty(), "the Chromium check: chromium is not installed")) return;
   auto shot = vdf::eval::testing::render_in_chromium(chromium, keep, vdf::eval::testing::test_output_dir() / "e2e_clip_report.png");
   INFO(shot.dom.output.substr(0, 2000));
   REQUIRE(shot.dom.exit_code == 0);

@@ -42,10 +42,8 @@ TEST_CASE("report: PNG encoder writes a valid PNG (decoded back by Python)", "[u
   CHECK(base64("abc") == "YWJj");
   CHECK(base64("ab") == "YWI=");
   CHECK(base64("a") == "YQ==");
-  if (!fs::exists("/usr/bin/python3")) {
-    WARN("skipped PNG decode check: /usr/bin/python3 absent");
+  if (!vdf::testing::require_or_skip(fs::exists("/usr/bin/python3"), "the PNG decode check: /usr/bin/python3 absent"))
     return;
-  }
   vdf::testing::TempDir tmp("vdf-png");
   vdf::write_file_atomic(tmp / "a.png", png);
   auto r = vdf::testing::run_command("/usr/bin/python3 -c \"from PIL import Image; import numpy as np; "
@@ -70,10 +68,9 @@ TEST_CASE("report: HTML has the sections, escapes text, inline SVG and base64 im
 
 TEST_CASE("report: renders in headless Chromium with the table and images", "[e2e][eval][report]") {
   const std::string chromium = vdf::eval::testing::find_chromium();
-  if (chromium.empty()) {
-    WARN("skipped: chromium is not installed (apt-get install chromium; tools/setup_debian.sh)");
+  if (!vdf::testing::require_or_skip(!chromium.empty(),
+                                     "chromium is not installed (apt-get install chromium; tools/setup_debian.sh)"))
     return;
-  }
   const fs::path out = vdf::eval::testing::test_output_dir();
   const fs::path html = out / "report_sample.html";
   sample_report().write(html);

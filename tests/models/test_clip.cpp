@@ -34,10 +34,7 @@ double max_abs(const torch::Tensor& a, const torch::Tensor& b) {
 }  // namespace
 
 TEST_CASE("recipe: golden vectors and CLIP checksums", "[unit][parity][clip]") {
-  if (!has_shared("golden/recipe/recipe_vectors.safetensors") || !has_shared(kKeys)) {
-    WARN("skipped: ../shared/golden/recipe absent");
-    return;
-  }
+  if (!vdf::testing::require_shared({"golden/recipe/recipe_vectors.safetensors", kKeys})) return;
   auto v = tensor_io::load_safetensors(shared("golden/recipe/recipe_vectors.safetensors"));
   for (const char* key : {"fc.weight", "visual.transformer.resblocks.0.attn.in_proj_weight"}) {
     auto u = v.at(std::string("u_first8/") + key);  // u values; role "other" gives 0.02*u
@@ -71,10 +68,7 @@ TEST_CASE("recipe: golden vectors and CLIP checksums", "[unit][parity][clip]") {
 }
 
 TEST_CASE("clip preprocess: resize, crop, normalize equal the golden", "[unit][parity][clip]") {
-  if (!has_shared(kGolden)) {
-    WARN("skipped: ../shared/" << kGolden << " absent");
-    return;
-  }
+  if (!vdf::testing::require_shared({kGolden})) return;
   auto g = tensor_io::load_safetensors(shared(kGolden));
   for (int i = 0; i < 3; ++i) {
     auto img = g.at("image_" + std::to_string(i) + "_u8");
@@ -89,10 +83,7 @@ TEST_CASE("clip preprocess: resize, crop, normalize equal the golden", "[unit][p
 }
 
 TEST_CASE("clip ViT-B/32: image and text embeddings match the golden", "[parity][clip]") {
-  if (!has_shared(kGolden) || !has_shared(kKeys)) {
-    WARN("skipped: ../shared/golden/clip absent");
-    return;
-  }
+  if (!vdf::testing::require_shared({kGolden, kKeys})) return;
   auto g = tensor_io::load_safetensors(shared(kGolden));
   clip::ClipModel model(clip::ClipConfig::vit_b32());
   models::fill_recipe_from_keys(*model, shared(kKeys));
@@ -109,7 +100,7 @@ TEST_CASE("clip ViT-B/32: image and text embeddings match the golden", "[parity]
   CHECK(rt < 1e-4);
   auto [logits, logits_t] = model->forward(g.at("images_preprocessed"), g.at("text_tokens"));
   CHECK(rel_err(logits, g.at("logits_per_image")) < 1e-4);
-  if (has_shared(kBpe)) {
+  if (vdf::testing::require_shared({kBpe})) {
     // the golden tokens are the tokenizer's output for the metadata texts
     auto meta_texts = std::vector<std::string>{
         "an astronaut in a white suit standing on an orange lift next to a giant golden mirror",
@@ -124,7 +115,7 @@ TEST_CASE("clip ViT-B/32: image and text embeddings match the golden", "[parity]
 TEST_CASE("clip sizes: key names and shapes", "[unit][clip]") {
   auto b32 = models::state_dict(*clip::ClipModel(clip::ClipConfig::vit_b32()));
   CHECK(b32.size() == 302);
-  if (has_shared(kKeys)) {
+  if (vdf::testing::require_shared({kKeys})) {
     std::ifstream in(shared(kKeys));
     std::string key, shape, role;
     while (in >> key >> shape >> role) {
@@ -143,10 +134,7 @@ TEST_CASE("clip sizes: key names and shapes", "[unit][clip]") {
 }
 
 TEST_CASE("clip text encoder: tiny recipe config, mask and pooled", "[unit][clip]") {
-  if (!has_shared(kBpe)) {
-    WARN("skipped: ../shared/" << kBpe << " absent");
-    return;
-  }
+  if (!vdf::testing::require_shared({kBpe})) return;
   config::TextEncoderConfig cfg;
   cfg.size = "tiny";
   cfg.device = "cpu";

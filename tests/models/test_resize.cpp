@@ -19,10 +19,7 @@ double max_abs(const torch::Tensor& a, const torch::Tensor& b) {
 }  // namespace
 
 TEST_CASE("resize: PIL bicubic u8, center crop, CLIP normalize, torch bilinear equal the golden", "[unit][parity][image]") {
-  if (!has_shared(kGolden)) {
-    WARN("skipped: ../shared/" << kGolden << " absent");
-    return;
-  }
+  if (!vdf::testing::require_shared({kGolden})) return;
   auto g = tensor_io::load_safetensors(shared(kGolden));
   auto img = g.at("image_u8");  // [270,480,3]
   auto [h, w] = image::short_side_resize_shape(270, 480, 224);

@@ -96,17 +96,14 @@ TEST_CASE("state_dict: load_weights_file reads safetensors and .pth by content",
   CHECK_THROWS_WITH(load_weights_file(tmp / "none.pth"), Catch::Contains("none.pth"));
   std::ofstream(tmp / "legacy.pth") << "not a zip";
   CHECK_THROWS_WITH(load_weights_file(tmp / "legacy.pth"), Catch::Contains("legacy.pth") && Catch::Contains("zip"));
-  if (testing::has_shared("assets/vae/taef2_encoder.pth")) {
+  if (testing::require_shared({"assets/vae/taef2_encoder.pth"})) {
     auto enc = load_weights_file(testing::shared("assets/vae/taef2_encoder.pth"));
     CHECK(enc.size() == 79);
   }
 }
 
 TEST_CASE("recipe: splitmix64, fnv1a64 and u vectors match recipe_vectors.safetensors", "[unit][parity]") {
-  if (!testing::has_shared("golden/recipe/recipe_vectors.safetensors")) {
-    WARN("skipped: ../shared/golden/recipe/recipe_vectors.safetensors not found");
-    return;
-  }
+  if (!testing::require_shared({"golden/recipe/recipe_vectors.safetensors"})) return;
   auto f = SafetensorsFile::open(testing::shared("golden/recipe/recipe_vectors.safetensors"));
   uint64_t s = 1234567;
   auto ref = f.tensor("splitmix64_seed1234567_first5");
@@ -135,10 +132,7 @@ TEST_CASE("recipe: every key of clip, i3d and inception_fid matches the golden c
     INFO(model);
     const std::string keys_rel = "golden/" + model + "/keys.txt";
     const std::string sums_rel = "golden/recipe/" + model + "_checksums.safetensors";
-    if (!testing::has_shared(keys_rel) || !testing::has_shared(sums_rel)) {
-      WARN("skipped " << model << ": golden files not found");
-      continue;
-    }
+    if (!testing::require_shared({keys_rel, sums_rel})) continue;
     auto keys = read_recipe_keys(testing::shared(keys_rel));
     auto sums = load_safetensors(testing::shared(sums_rel)).at("checksums");
     REQUIRE(sums.size(0) == static_cast<int64_t>(keys.size()));

@@ -27,11 +27,7 @@ config::VideoConfig small_config() {
   return c;
 }
 bool need_ffmpeg() {
-  if (!has_ffmpeg()) {
-    WARN("skipped: the ffmpeg CLI (makes the fixtures) is not installed");
-    return false;
-  }
-  return true;
+  return require_or_skip(has_ffmpeg(), "the ffmpeg CLI (makes the fixtures) is not installed");
 }
 }  // namespace
 
@@ -150,10 +146,7 @@ TEST_CASE("clips: every rejection path has its named reason", "[unit][video]") {
 
 TEST_CASE("clips: corrupted.mp4 follows the decode-error policy that the report states", "[unit][video]") {
   const auto path = video_asset("corrupted.mp4");
-  if (!fs::exists(path)) {
-    WARN("skipped: corrupted.mp4 is absent");
-    return;
-  }
+  if (!require_or_skip(fs::exists(path), path + " is absent")) return;
   auto cfg = small_config();
   cfg.max_clips_per_video = 0;
   cfg.static_threshold = 0;
