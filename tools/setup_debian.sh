@@ -12,6 +12,7 @@ BUILD_PKGS=(
                                                  # default is the reference BLAS (~4 GFLOP/s); OpenBLAS ~70
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev   # FFmpeg video I/O
   libhdf5-dev libeigen3-dev zlib1g-dev
+  libssl-dev                                     # OpenSSL libcrypto: SHA-1 / SHA-256 (EVP)
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   catch2
 )

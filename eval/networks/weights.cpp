@@ -4,7 +4,7 @@
 
 #include "framework/core/error.h"
 #include "framework/core/hash.h"
-#include "framework/core/sha1.h"
+#include "framework/core/hash.h"
 #include "framework/tensor_io/recipe.h"
 #include "framework/tensor_io/safetensors.h"
 #include "framework/tensor_io/state_dict.h"

@@ -11,7 +11,7 @@
 #include "eval/metrics/preprocess.h"
 #include "eval/metrics/stats_cache.h"
 #include "eval/networks/extractors.h"
-#include "framework/core/sha1.h"
+#include "framework/core/hash.h"
 #include "framework/image/resize.h"
 #include "framework/tensor_io/safetensors.h"
 #include "framework/core/atomic_file.h"
