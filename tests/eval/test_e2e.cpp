@@ -10,6 +10,7 @@
 
 #include "eval/metrics/media.h"
 #include "eval/report/png.h"
+#include "framework/image/png.h"
 #include "framework/core/atomic_file.h"
 #include "framework/models/clip/clip_loader.h"
 #include "framework/models/clip/preprocess.h"
@@ -129,7 +130,7 @@ TEST_CASE("e2e: vdf fid between two image folders and a saved statistics file", 
   auto g = vdf::eval::testing::golden("inception_fid/inception_fid.safetensors");
   fs::create_directories(tmp / "a");
   for (int i = 0; i < 3; ++i)
-    vdf::write_file_atomic(tmp / fmt::format("a/{}.png", i), vdf::eval::report::encode_png(g.at(fmt::format("image_{}_u8", i))));
+    vdf::write_file_atomic(tmp / fmt::format("a/{}.png", i), vdf::image::encode_png(g.at(fmt::format("image_{}_u8", i))));
   auto help = run_command(vdf::testing::vdf_exe() + " fid --help");
   CHECK_THAT(help.output, Catch::Contains("--dims"));
   CHECK_THAT(help.output, Catch::Contains("--save-stats"));

@@ -7,6 +7,7 @@
 
 #include "eval/report/html_report.h"
 #include "eval/report/png.h"
+#include "framework/image/png.h"
 #include "framework/core/atomic_file.h"
 #include "tests/eval/eval_test_util.h"
 #include "tests/test_support.h"
@@ -37,7 +38,7 @@ HtmlReport sample_report() {
 
 TEST_CASE("report: PNG encoder writes a valid PNG (decoded back by Python)", "[unit][eval][report]") {
   auto im = torch::arange(0, 5 * 7 * 3, torch::kInt64).remainder(256).to(torch::kUInt8).reshape({5, 7, 3});
-  const std::string png = encode_png(im);
+  const std::string png = vdf::image::encode_png(im);
   CHECK(png.substr(1, 3) == "PNG");
   CHECK(base64("abc") == "YWJj");
   CHECK(base64("ab") == "YWI=");
