@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "framework/core/error.h"
+#include "framework/core/format.h"
 
 namespace vdf::tensor_io {
 
@@ -117,10 +118,6 @@ const char* kind_name(const Json& v) {
 std::optional<uint64_t> as_uint64(const Json& v) {
   if (!v.is_number_unsigned()) return std::nullopt;
   return v.get<uint64_t>();
-}
-
-std::string shape_str(const std::vector<int64_t>& shape) {
-  return fmt::format("[{}]", fmt::join(shape, ","));
 }
 
 // A printable form of a key that may hold arbitrary bytes (only used in messages).

@@ -11,7 +11,8 @@
 #include "framework/models/clip/preprocess.h"
 #include "framework/models/clip/tokenizer.h"
 #include "framework/models/text/clip_text_encoder.h"
-#include "framework/models/weights.h"
+#include "framework/tensor_io/recipe.h"
+#include "framework/tensor_io/weights.h"
 #include "tests/test_support.h"
 #include "framework/tensor_io/safetensors.h"
 
@@ -38,18 +39,18 @@ TEST_CASE("recipe: golden vectors and CLIP checksums", "[unit][parity][clip]") {
   auto v = tensor_io::load_safetensors(shared("golden/recipe/recipe_vectors.safetensors"));
   for (const char* key : {"fc.weight", "visual.transformer.resblocks.0.attn.in_proj_weight"}) {
     auto u = v.at(std::string("u_first8/") + key);  // u values; role "other" gives 0.02*u
-    auto t = models::recipe_tensor(key, {8}, "other");
+    auto t = tensor_io::recipe_tensor(key, {8}, tensor_io::RecipeRole::other);
     CHECK(max_abs(t, (u * 0.02).to(torch::kFloat32)) == 0.0);
   }
   // checksums of every CLIP tensor: numel, sum, sum of squares, first, last
   auto sums = tensor_io::load_safetensors(shared("golden/recipe/clip_checksums.safetensors")).at("checksums");
   clip::ClipModel model(clip::ClipConfig::vit_b32());
-  models::fill_recipe_from_keys(*model, shared(kKeys));
-  auto roles = models::recipe_roles(*model);
+  tensor_io::fill_with_recipe(*model, shared(kKeys));
+  auto roles = tensor_io::recipe_roles(*model);
   std::ifstream in(shared(kKeys));
   std::string line;
   int i = 0, role_ok = 0;
-  auto sd = models::state_dict(*model);
+  auto sd = tensor_io::state_dict(*model);
   while (std::getline(in, line)) {
     std::istringstream ls(line);
     std::string key, shape, role;
@@ -86,7 +87,7 @@ TEST_CASE("clip ViT-B/32: image and text embeddings match the golden", "[parity]
   if (!vdf::testing::require_shared({kGolden, kKeys})) return;
   auto g = tensor_io::load_safetensors(shared(kGolden));
   clip::ClipModel model(clip::ClipConfig::vit_b32());
-  models::fill_recipe_from_keys(*model, shared(kKeys));
+  tensor_io::fill_with_recipe(*model, shared(kKeys));
   model->eval();
   torch::NoGradGuard ng;
   auto img = model->encode_image(g.at("images_preprocessed"));
@@ -113,7 +114,7 @@ TEST_CASE("clip ViT-B/32: image and text embeddings match the golden", "[parity]
 }
 
 TEST_CASE("clip sizes: key names and shapes", "[unit][clip]") {
-  auto b32 = models::state_dict(*clip::ClipModel(clip::ClipConfig::vit_b32()));
+  auto b32 = tensor_io::state_dict(*clip::ClipModel(clip::ClipConfig::vit_b32()));
   CHECK(b32.size() == 302);
   if (vdf::testing::require_shared({kKeys})) {
     std::ifstream in(shared(kKeys));
@@ -123,7 +124,7 @@ TEST_CASE("clip sizes: key names and shapes", "[unit][clip]") {
       REQUIRE(b32.count(key) == 1);
     }
   }
-  auto l14 = models::state_dict(*clip::ClipModel(clip::ClipConfig::vit_l14()));
+  auto l14 = tensor_io::state_dict(*clip::ClipModel(clip::ClipConfig::vit_l14()));
   CHECK(l14.at("visual.conv1.weight").sizes() == torch::IntArrayRef({1024, 3, 14, 14}));
   CHECK(l14.at("visual.positional_embedding").sizes() == torch::IntArrayRef({257, 1024}));
   CHECK(l14.at("visual.proj").sizes() == torch::IntArrayRef({1024, 768}));

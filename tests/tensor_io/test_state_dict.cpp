@@ -9,7 +9,7 @@
 #include "framework/core/hash.h"
 #include "framework/tensor_io/recipe.h"
 #include "framework/tensor_io/safetensors.h"
-#include "framework/tensor_io/state_dict.h"
+#include "framework/tensor_io/weights.h"
 #include "tests/test_support.h"
 
 using namespace vdf;
@@ -37,7 +37,7 @@ TEST_CASE("state_dict: strict loading round trip and every kind of problem", "[u
   Tiny src;
   auto sd = state_dict(*src);
   CHECK(sd.size() == 2 + 5 + 2);  // conv weight/bias, bn 2 parameters + 3 buffers, fc weight/bias
-  load_state_dict_strict(*a, sd);
+  load_weights(*a, sd);
   for (const auto& [k, t] : state_dict(*a)) CHECK(torch::equal(t, sd.at(k)));
 
   SECTION("missing, unexpected and mis-shaped keys are all reported with both shapes") {
@@ -46,7 +46,7 @@ TEST_CASE("state_dict: strict loading round trip and every kind of problem", "[u
     bad["extra.weight"] = torch::zeros({5});
     bad["conv.weight"] = torch::zeros({4, 3, 5, 5});
     try {
-      load_state_dict_strict(*b, bad, {true, "tiny.safetensors"});
+      load_weights(*b, bad, {true, "tiny.safetensors"});
       FAIL("no error");
     } catch (const Error& e) {
       std::string m = e.what();
@@ -62,16 +62,16 @@ TEST_CASE("state_dict: strict loading round trip and every kind of problem", "[u
   SECTION("many problems are counted, the first few listed") {
     TensorMap lots = sd;
     for (int i = 0; i < 20; ++i) lots["junk." + std::to_string(i)] = torch::zeros({1});
-    CHECK_THROWS_WITH(load_state_dict_strict(*b, lots), Catch::Contains("20 unexpected") && Catch::Contains("(and 12 more)"));
+    CHECK_THROWS_WITH(load_weights(*b, lots), Catch::Contains("20 unexpected") && Catch::Contains("(and 12 more)"));
   }
   SECTION("dtype conversion is explicit") {
     TensorMap half;
     for (const auto& [k, t] : sd) half[k] = t.is_floating_point() ? t.to(torch::kFloat16) : t;
     LoadOptions strict_dtype;
     strict_dtype.convert_dtype = false;
-    CHECK_THROWS_WITH(load_state_dict_strict(*b, half, strict_dtype),
+    CHECK_THROWS_WITH(load_weights(*b, half, strict_dtype),
                       Catch::Contains("wrong dtype") && Catch::Contains("Half") && Catch::Contains("Float"));
-    load_state_dict_strict(*b, half);
+    load_weights(*b, half);
     CHECK(b->fc->weight.scalar_type() == torch::kFloat32);
     CHECK(torch::allclose(b->fc->weight, sd.at("fc.weight"), 1e-3, 1e-3));
   }
@@ -81,7 +81,7 @@ TEST_CASE("state_dict: strict loading round trip and every kind of problem", "[u
     nested["optimizer.step"] = torch::zeros({1});
     LoadOptions o;
     o.prefix = "model.";
-    load_state_dict_strict(*b, nested, o);
+    load_weights(*b, nested, o);
     CHECK(torch::equal(b->conv->weight, sd.at("conv.weight")));
   }
 }
