@@ -84,6 +84,30 @@ TEST_CASE("state_dict: strict loading round trip and every kind of problem", "[u
     load_weights(*b, nested, o);
     CHECK(torch::equal(b->conv->weight, sd.at("conv.weight")));
   }
+  SECTION("a name-conversion table maps another layout's names, after the prefix") {
+    TensorMap other;  // e.g. a checkpoint whose names differ from the module's
+    for (const auto& [k, t] : sd) {
+      std::string name = k;
+      if (k.rfind("conv.", 0) == 0) name = "stem.proj." + k.substr(5);
+      if (k.rfind("bn.", 0) == 0) name = "stem.norm." + k.substr(3);
+      other["net." + name] = t;
+    }
+    LoadOptions o;
+    o.prefix = "net.";
+    o.what = "other layout";
+    o.rename = {{"stem.proj.", "conv."}, {"stem.norm.", "bn."}};
+    load_weights(*b, other, o);
+    CHECK(torch::equal(b->conv->weight, sd.at("conv.weight")));
+    CHECK(torch::equal(b->bn->running_var, sd.at("bn.running_var")));
+    // a file name no rule matches stays as it is: reported as unexpected, with the converted module name missing
+    other["net.stem.extra.weight"] = torch::zeros({1});
+    CHECK_THROWS_WITH(load_weights(*b, other, o), Catch::Contains("loading other layout strictly") &&
+                                                      Catch::Contains("'stem.extra.weight' (file shape [1])"));
+    other.erase("net.stem.extra.weight");
+    // two file names converting to one module name
+    other["net.conv.weight"] = sd.at("conv.weight");
+    CHECK_THROWS_WITH(load_weights(*b, other, o), Catch::Contains("both convert to 'conv.weight'"));
+  }
 }
 
 TEST_CASE("state_dict: load_weights_file reads safetensors and .pth by content", "[unit]") {
