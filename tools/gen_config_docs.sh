@@ -5,7 +5,7 @@
 set -euo pipefail
 OUT=$(realpath -m "${2:-$(dirname "$0")/../docs/config.md}")
 cd "$(dirname "$0")/.."
-VDF=${1:-build/cpu/tools/vdf}
+VDF=${1:-build/cuda/tools/vdf}
 {
   echo "# Config keys"
   echo

@@ -14,19 +14,19 @@ using vdf::testing::has_shared;
 using vdf::testing::shared;
 
 namespace {
-const char* kBpe = "assets/tokenizers/bpe_simple_vocab_16e6.txt.gz";
-const char* kGolden = "golden/clip_tokenizer/bpe_ids.json";
+const char* kTokenizerBpe = "assets/tokenizers/bpe_simple_vocab_16e6.txt.gz";
+const char* kTokenizerGolden = "golden/clip_tokenizer/bpe_ids.json";
 
 const ClipTokenizer& tokenizer() {
-  static ClipTokenizer tok(shared(kBpe));
+  static ClipTokenizer tok(shared(kTokenizerBpe));
   return tok;
 }
 }  // namespace
 
 TEST_CASE("clip tokenizer: ids equal the golden for every prompt", "[unit][parity][clip]") {
-  if (!vdf::testing::require_shared({kBpe, kGolden})) return;
+  if (!vdf::testing::require_shared({kTokenizerBpe, kTokenizerGolden})) return;
   const auto& tok = tokenizer();
-  auto records = nlohmann::json::parse(vdf::read_file(shared(kGolden)));
+  auto records = nlohmann::json::parse(vdf::read_file(shared(kTokenizerGolden)));
   REQUIRE(records.size() == 60);
   int cleaned_ok = 0, pre_ok = 0, ids_ok = 0;
   for (size_t i = 0; i < records.size(); ++i) {
@@ -61,7 +61,7 @@ TEST_CASE("clip tokenizer: ids equal the golden for every prompt", "[unit][parit
 }
 
 TEST_CASE("clip tokenizer: truncation, errors, decode round trip", "[unit][clip]") {
-  if (!vdf::testing::require_shared({kBpe})) return;
+  if (!vdf::testing::require_shared({kTokenizerBpe})) return;
   const auto& tok = tokenizer();
   std::string long_text;
   for (int i = 0; i < 100; ++i) long_text += "word ";
@@ -90,8 +90,8 @@ TEST_CASE("clip unicode: NFC, lower, html unescape", "[unit][clip]") {
 }
 
 TEST_CASE("vdf tokenize: --text and --file print ids as JSON", "[e2e][clip]") {
-  if (!vdf::testing::require_shared({kBpe, "golden/clip_tokenizer/prompts.json"})) return;
-  const std::string vocab = " --vocab '" + shared(kBpe).string() + "'";
+  if (!vdf::testing::require_shared({kTokenizerBpe, "golden/clip_tokenizer/prompts.json"})) return;
+  const std::string vocab = " --vocab '" + shared(kTokenizerBpe).string() + "'";
   auto r = vdf::testing::run_command(vdf::testing::vdf_exe() + " tokenize --text 'A dog, running!' --no-pad" + vocab);
   REQUIRE(r.exit_code == 0);
   auto j = nlohmann::json::parse(r.output);
@@ -101,7 +101,7 @@ TEST_CASE("vdf tokenize: --text and --file print ids as JSON", "[e2e][clip]") {
                                      shared("golden/clip_tokenizer/prompts.json").string() + "'" + vocab);
   REQUIRE(f.exit_code == 0);
   auto rows = nlohmann::json::parse(f.output);
-  auto records = nlohmann::json::parse(vdf::read_file(shared(kGolden)));
+  auto records = nlohmann::json::parse(vdf::read_file(shared(kTokenizerGolden)));
   REQUIRE(rows.size() == 60);
   for (size_t i = 0; i < rows.size(); ++i) {
     INFO("prompt " << i);

@@ -204,12 +204,12 @@ TEST_CASE("video: first frame of nasa stream 3 matches the reference decoder's t
   if (!require_shared({rel})) return;
   TempDir tmp("vdf-pt");
   const auto raw = (tmp.path() / "frame.raw").string();
-  // The .pt is a torch zip file; /usr/bin/python3 (reference side only) unpacks it to raw bytes.
-  const auto r = run_command("/usr/bin/python3 -c \"import torch,sys; t=torch.load(sys.argv[1]); "
+  // The .pt is a torch zip file; the reference Python (reference side only) unpacks it to raw bytes.
+  const auto r = run_command(vdf::testing::python() + " -c \"import torch,sys; t=torch.load(sys.argv[1]); "
                              "assert tuple(t.shape)==(270,480,3) and t.dtype==torch.uint8; "
                              "open(sys.argv[2],'wb').write(t.contiguous().numpy().tobytes())\" " +
                              quote(shared(rel).string()) + " " + quote(raw));
-  if (!require_or_skip(r.exit_code == 0, "/usr/bin/python3 with torch could not read the reference: " + r.output))
+  if (!require_or_skip(r.exit_code == 0, "the reference Python with torch could not read the reference: " + r.output))
     return;
   std::ifstream f(raw, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
