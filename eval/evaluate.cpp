@@ -14,6 +14,7 @@
 #include "framework/core/atomic_file.h"
 #include "framework/core/build_info.h"
 #include "framework/core/error.h"
+#include "framework/core/jsonl.h"
 #include "framework/core/log.h"
 #include "vdf/version.h"
 
@@ -46,23 +47,7 @@ std::vector<Clip> load_clips(const fs::path& dir) {
 // Calls `fn(object, line_number)` for every non-blank line of a JSON-lines file. A line that is not JSON is
 // an error (strict) or skipped with a warning.
 void for_each_jsonl(const fs::path& path, bool strict, const std::function<void(const json&, int)>& fn) {
-  std::ifstream in(path);
-  VDF_CHECK(in.good(), "cannot read '{}'", path.string());
-  std::string line;
-  int n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    json j;
-    try {
-      j = json::parse(line);
-    } catch (const std::exception& e) {
-      if (strict) fail("'{}' line {}: bad JSON: {}", path.string(), n, e.what());
-      VDF_WARN("'{}' line {}: skipped (bad JSON: {})", path.string(), n, e.what());
-      continue;
-    }
-    fn(j, n);
-  }
+  for (const auto& l : read_jsonl(path, strict ? BadJsonLine::error : BadJsonLine::warn)) fn(l.value, l.line);
 }
 
 std::vector<std::string> read_prompts(const fs::path& path, const std::vector<Clip>& clips) {

@@ -29,7 +29,8 @@ struct EvalOutcome {
 
 EvalOutcome run_eval(const EvalRequest& request);
 
-// Reads metrics.jsonl (one JSON object per line) into series keyed by field name, x = "step" (or line index).
+// Reads metrics.jsonl (one JSON object per line; framework/core/jsonl.h, bad lines skipped with a warning)
+// into series keyed by field name, x = "step" (or line index).
 std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> read_metrics_jsonl(
     const std::filesystem::path& path);
 

@@ -1,5 +1,7 @@
 #include "tests/test_support.h"
 
+#include <catch2/catch.hpp>
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -18,6 +20,25 @@ fs::path shared_dir() {
 
 bool has_shared(const std::string& rel) { return fs::exists(shared_dir() / rel); }
 fs::path shared(const std::string& rel) { return shared_dir() / rel; }
+
+bool assets_required() {
+  const char* env = std::getenv("VDF_REQUIRE_ASSETS");
+  return env && std::string(env) == "1";
+}
+
+bool require_or_skip(bool available, const std::string& what) {
+  if (available) return true;
+  if (assets_required()) FAIL("missing, and VDF_REQUIRE_ASSETS=1 makes it a failure: " << what);
+  WARN("skipped: " << what);
+  return false;
+}
+
+bool require_shared(std::initializer_list<std::string> rels) {
+  std::string missing;
+  for (const auto& rel : rels)
+    if (!has_shared(rel)) missing += (missing.empty() ? "" : ", ") + (shared_dir() / rel).string();
+  return require_or_skip(missing.empty(), missing + " not found");
+}
 
 TempDir::TempDir(const std::string& tag) {
   std::random_device rd;

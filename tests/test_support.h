@@ -1,6 +1,7 @@
 // Shared helpers for vdf tests: locating ../shared assets, temporary folders, running the vdf CLI.
 #pragma once
 #include <filesystem>
+#include <initializer_list>
 #include <string>
 
 #include <torch/torch.h>
@@ -12,9 +13,21 @@ namespace fs = std::filesystem;
 // The repository root (compile-time) and the ../shared folder beside it (or $VDF_SHARED_DIR).
 fs::path source_dir();
 fs::path shared_dir();
-// True when ../shared/<rel> exists; tests that need it call this and SUCCEED/WARN-skip otherwise.
+// True when ../shared/<rel> exists.
 bool has_shared(const std::string& rel);
 fs::path shared(const std::string& rel);
+
+// The one way a test may skip for a missing part of its environment (a ../shared asset or golden, or a
+// reference tool: the ffmpeg CLI, Python with torch, Chromium). Returns `available`. When it is false:
+// with VDF_REQUIRE_ASSETS=1 in the environment (.ci/run sets it) the test FAILS naming `what`, so CI
+// cannot pass by skipping; otherwise it warns "skipped: <what>" and returns false, and the caller returns:
+//   if (!vdf::testing::require_or_skip(has_ffmpeg(), "the ffmpeg CLI is not installed")) return;
+bool require_or_skip(bool available, const std::string& what);
+// require_or_skip for ../shared files: true when every one of `rels` exists (the message names those
+// that do not).
+bool require_shared(std::initializer_list<std::string> rels);
+// True when VDF_REQUIRE_ASSETS=1 (missing assets and tools are failures, not skips).
+bool assets_required();
 
 // A fresh, empty temporary folder removed at destruction (kept when VDF_KEEP_TMP is set).
 class TempDir {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates docs/config.md from the schema compiled into vdf (`vdf config --schema`).
-#   tools/gen_config_docs.sh [path/to/vdf]
+#   tools/gen_config_docs.sh [path/to/vdf] [output, default docs/config.md]
+# (tests/core/test_cli_all.cpp writes it to a temporary file and diffs it with docs/config.md.)
 set -euo pipefail
+OUT=$(realpath -m "${2:-$(dirname "$0")/../docs/config.md}")
 cd "$(dirname "$0")/.."
 VDF=${1:-build/cuda/tools/vdf}
 {
@@ -15,5 +17,5 @@ VDF=${1:-build/cuda/tools/vdf}
   echo "| key | type | default | meaning |"
   echo "|---|---|---|---|"
   "$VDF" config --schema | sed -E 's/\|/\\|/g; s/^([^ ]+) \(([^,]+), default (.*)\): (.*)$/| `\1` | \2 | `\3` | \4 |/'
-} > docs/config.md
-echo "docs/config.md: $(grep -c '^| `' docs/config.md) keys"
+} > "$OUT"
+echo "$OUT: $(grep -c '^| `' "$OUT") keys"

@@ -13,6 +13,7 @@ BUILD_PKGS=(
   python3 python3-venv                           # the venv whose pinned torch wheel provides LibTorch 2.x
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev   # FFmpeg video I/O
   libhdf5-dev libeigen3-dev zlib1g-dev
+  libssl-dev                                     # OpenSSL libcrypto: SHA-1 / SHA-256 (EVP)
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
   catch2
 )

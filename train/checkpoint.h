@@ -20,11 +20,13 @@
 #include <string>
 
 #include "train/bucket_sampler.h"
-#include "train/state_dict.h"
+#include "framework/tensor_io/weights.h"
 
 namespace vdf::train {
 
 namespace fs = std::filesystem;
+using tensor_io::TensorMap;
+using tensor_io::to_cpu;
 
 inline constexpr int kCheckpointFormat = 1;
 

@@ -81,19 +81,6 @@ void MetricsLog::open() {
   VDF_CHECK(file_, "cannot open {} for appending", path_.string());
 }
 
-std::vector<nlohmann::json> read_metrics(const fs::path& path) {
-  std::vector<nlohmann::json> out;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded() || !j.is_object()) continue;  // torn last line of a killed process
-    out.push_back(std::move(j));
-  }
-  return out;
-}
-
 void MetricsLog::truncate_after(int64_t step) {
   std::string kept;
   for (const auto& j : read_metrics(path_))

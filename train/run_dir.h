@@ -15,6 +15,7 @@
 #include <string>
 
 #include "framework/config/vdf_config.h"
+#include "framework/core/jsonl.h"
 
 namespace vdf::train {
 
@@ -48,7 +49,7 @@ class MetricsLog {
   std::FILE* file_ = nullptr;
 };
 
-// Reads metrics.jsonl (skipping torn lines).
-std::vector<nlohmann::json> read_metrics(const fs::path& path);
+// Reads metrics.jsonl (skipping torn lines): the one reader, framework/core/jsonl.h.
+using vdf::read_metrics;
 
 }  // namespace vdf::train

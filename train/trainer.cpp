@@ -195,7 +195,7 @@ fs::path Trainer::save(const fs::path& checkpoints_root) {
   s.lr = last_lr_;
   s.world_size = hooks_.world_size;
   s.config_yaml = config_yaml_;
-  s.model = module_state(task_->module());
+  s.model = tensor_io::state_dict_copy(task_->module());
   s.ema = ema_->tensors();
   s.optimizer = optimizer_->state_tensors();
   s.rng = capture_rng_state();
@@ -210,7 +210,10 @@ void Trainer::resume_from(const fs::path& dir) {
             "cannot resume {} (saved with world size {}) with world size {}: the data order and per-rank slices "
             "depend on it; resume with the same number of processes",
             dir.string(), s.world_size, hooks_.world_size);
-  load_module_state(task_->module(), s.model, (dir / "model.safetensors").string());
+  tensor_io::LoadOptions model_weights;
+  model_weights.source = (dir / "model.safetensors").string();
+  model_weights.what = "checkpoint";
+  tensor_io::load_weights(task_->module(), s.model, model_weights);
   with_context((dir / "ema.safetensors").string(), [&] { ema_->load(s.ema); });
   with_context((dir / "optimizer.safetensors").string(), [&] { optimizer_->load_state(s.optimizer, s.optimizer_steps); });
   restore_rng_state(s.rng);

@@ -68,15 +68,23 @@ std::vector<int64_t> scene_cuts(const torch::Tensor& frames, double threshold) {
   return cuts;
 }
 
-std::vector<bool> black_or_blank(const torch::Tensor& frames, double black_threshold, double blank_std) {
-  check_frames(frames, "black_or_blank");
-  std::vector<bool> out;
+std::vector<FrameLook> classify_frames(const torch::Tensor& frames, double black_threshold, double blank_std) {
+  check_frames(frames, "classify_frames");
+  std::vector<FrameLook> out;
   if (frames.size(0) == 0) return out;
   auto y = small_luma(frames).flatten(1);
   auto mean = y.mean(1).to(torch::kDouble).contiguous();
   auto std = y.std(1, /*unbiased=*/false).to(torch::kDouble).contiguous();
   for (int64_t t = 0; t < frames.size(0); ++t)
-    out.push_back(mean.data_ptr<double>()[t] < black_threshold || std.data_ptr<double>()[t] < blank_std);
+    out.push_back(mean.data_ptr<double>()[t] < black_threshold ? FrameLook::black
+                  : std.data_ptr<double>()[t] < blank_std      ? FrameLook::blank
+                                                               : FrameLook::content);
+  return out;
+}
+
+std::vector<bool> black_or_blank(const torch::Tensor& frames, double black_threshold, double blank_std) {
+  std::vector<bool> out;
+  for (auto look : classify_frames(frames, black_threshold, blank_std)) out.push_back(look != FrameLook::content);
   return out;
 }
 

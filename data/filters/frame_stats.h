@@ -22,8 +22,15 @@ std::vector<double> frame_differences(const torch::Tensor& frames_thwc_u8);
 double motion_score(const torch::Tensor& frames_thwc_u8);
 // Frame indices t (1..T-1) where a scene cut happens between t-1 and t: difference > threshold.
 std::vector<int64_t> scene_cuts(const torch::Tensor& frames_thwc_u8, double threshold);
-// Per frame: black (luma mean < black_threshold) or blank (luma std < blank_std, any flat colour).
+// What a frame shows, for the mostly_black / mostly_blank filters: black is dark footage (luma mean <
+// black_threshold, flat or not); blank is a flat picture that is not dark (luma std < blank_std: mid-grey,
+// a uniform colour, a white card).
+enum class FrameLook { content, black, blank };
+std::vector<FrameLook> classify_frames(const torch::Tensor& frames_thwc_u8, double black_threshold,
+                                       double blank_std);
+// Per frame: black or blank (either kind above).
 std::vector<bool> black_or_blank(const torch::Tensor& frames_thwc_u8, double black_threshold, double blank_std);
+// Fraction of frames that are black or blank (0 for no frames).
 double black_fraction(const torch::Tensor& frames_thwc_u8, double black_threshold, double blank_std);
 
 // 64-bit DCT perceptual hash of one uint8 [H, W, 3] frame: luma area-resized to 32x32, 2-D DCT-II, the

@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <deque>
-
 #include "framework/video/decoder.h"
 
 namespace vdf::data {
@@ -97,58 +95,23 @@ VideoExtraction extract_clips(const std::string& path, const config::VideoConfig
   }
   const double fps = dec.out_fps();
 
-  // Online clip cutting: keep only frames that belong to a pending clip.
-  const int64_t L = cfg.clip_frames, S = cfg.clip_stride;
+  ClipCutter cutter(cfg, fps, bucket);
   const int max_clips = cfg.max_clips_per_video;
-  std::deque<std::pair<int64_t, torch::Tensor>> window;  // (position in scene, frame)
-  torch::Tensor prev_small;
-  int64_t pos = 0, scene_start = 0;  // position within the current scene; its first output frame
-  int scenes = 1;
-  int64_t candidates = 0;
   std::vector<std::vector<uint64_t>> signatures;
   video::DecodedFrame f;
   try {
     while (dec.next(&f)) {
       ++ex.frames;
-      if (cfg.scene_split) {
-        auto small = small_luma(f.image.unsqueeze(0))[0];
-        if (prev_small.defined() && (small - prev_small).abs().mean().item<double>() > cfg.scene_threshold) {
-          window.clear();
-          pos = 0;
-          scene_start = f.index;
-          ++scenes;
-        }
-        prev_small = small;
+      auto clip = cutter.push(f.image, f.index);
+      if (!clip) continue;
+      if (const char* reason = clip_filter(*clip, cfg)) {
+        ++ex.clip_rejections[reason];
+        continue;
       }
-      if (pos % S < L) window.emplace_back(pos, f.image);
-      const int64_t s = pos - L + 1;
-      if (s >= 0 && s % S == 0) {
-        ++candidates;
-        std::vector<torch::Tensor> frames;
-        for (const auto& [p, img] : window)
-          if (p >= s && p <= pos) frames.push_back(img);
-        Clip c;
-        c.frames = torch::stack(frames);
-        c.fps = fps;
-        c.first_frame = scene_start + s;
-        c.start_s = c.first_frame / fps;
-        c.end_s = (c.first_frame + L) / fps;
-        c.bucket = bucket;
-        c.motion = motion_score(c.frames);
-        c.black_fraction = black_fraction(c.frames, cfg.black_threshold, cfg.blank_std);
-        if (c.black_fraction > cfg.max_black_fraction) {
-          ++ex.clip_rejections[reject::mostly_black];
-        } else if (cfg.static_threshold > 0 && c.motion < cfg.static_threshold) {
-          ++ex.clip_rejections[reject::too_static];
-        } else {
-          c.index = static_cast<int>(ex.clips.size());
-          signatures.push_back(clip_signature(c.frames));
-          ex.clips.push_back(std::move(c));
-        }
-        while (!window.empty() && window.front().first < s + S) window.pop_front();
-        if (max_clips > 0 && static_cast<int>(ex.clips.size()) >= max_clips) break;
-      }
-      ++pos;
+      clip->index = static_cast<int>(ex.clips.size());
+      signatures.push_back(clip_signature(clip->frames));
+      ex.clips.push_back(std::move(*clip));
+      if (max_clips > 0 && static_cast<int>(ex.clips.size()) >= max_clips) break;
     }
   } catch (const Error& e) {
     ex.decode_errors = dec.decode_errors();
@@ -157,18 +120,8 @@ VideoExtraction extract_clips(const std::string& path, const config::VideoConfig
   ex.decode_errors = dec.decode_errors();
   ex.packets = dec.packets();
 
-  // Decode-error policy.
-  if (ex.decode_errors > 0) {
-    const double frac = static_cast<double>(ex.decode_errors) / std::max<int64_t>(1, ex.packets);
-    if (cfg.on_decode_error == "reject")
-      return rejected(std::move(ex), reject::decode_errors,
-                      fmt::format("{} decode errors in {} packets (policy: reject on any error)", ex.decode_errors,
-                                  ex.packets));
-    if (frac > cfg.max_decode_error_fraction)
-      return rejected(std::move(ex), reject::decode_errors,
-                      fmt::format("{} decode errors in {} packets ({:.0f}% > {:.0f}%)", ex.decode_errors, ex.packets,
-                                  100 * frac, 100 * cfg.max_decode_error_fraction));
-  }
+  if (auto verdict = decode_error_verdict(ex.decode_errors, ex.packets, cfg))
+    return rejected(std::move(ex), verdict->first, std::move(verdict->second));
   if (ex.frames == 0) {
     // Frames decoded but none selected at the target rate: the video is shorter than one output frame
     // period (as with `ffmpeg -vf fps=F`), which is too_short, not unreadable.
@@ -186,45 +139,19 @@ VideoExtraction extract_clips(const std::string& path, const config::VideoConfig
 
   // Near-duplicates: checked and inserted atomically per clip, after the other filters, so that rejected
   // inputs never enter the index.
-  if (duplicates && cfg.duplicate_hamming >= 0) {
-    std::vector<Clip> kept;
-    for (size_t i = 0; i < ex.clips.size(); ++i) {
-      const auto key = fmt::format("{}#{}", path, ex.clips[i].first_frame);
-      if (auto hit = duplicates->find_or_insert(signatures[i], key)) {
-        ++ex.clip_rejections[reject::duplicate];
-        if (ex.detail.empty()) ex.detail = "near-duplicate of " + *hit;
-      } else {
-        kept.push_back(std::move(ex.clips[i]));
-        kept.back().index = static_cast<int>(kept.size()) - 1;
-      }
-    }
-    ex.clips = std::move(kept);
-  }
+  if (duplicates && cfg.duplicate_hamming >= 0)
+    drop_duplicate_clips(&ex.clips, signatures, path, duplicates, &ex.clip_rejections, &ex.detail);
 
   if (ex.clips.empty()) {
-    if (candidates == 0)
+    if (cutter.candidates() == 0)
       return rejected(std::move(ex), reject::too_short,
-                      fmt::format("{} frames in {} scene(s): no scene holds a clip of {} frames", ex.frames, scenes,
-                                  L));
-    // The filter that removed the most clips names the rejection.
-    std::string reason;
-    int best = -1;
-    for (const auto& [name, count] : ex.clip_rejections)
-      if (count > best) {
-        best = count;
-        reason = name;
-      }
-    std::string detail = ex.detail;
-    std::string counts;
-    for (const auto& [name, count] : ex.clip_rejections) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", count, name);
-    detail = fmt::format("all {} clips rejected ({}){}", candidates, counts, detail.empty() ? "" : "; " + detail);
-    const char* r = reason == reject::too_static     ? reject::too_static
-                    : reason == reject::mostly_black ? reject::mostly_black
-                                                     : reject::duplicate;
-    return rejected(std::move(ex), r, detail);
+                      fmt::format("{} frames in {} scene(s): no scene holds a clip of {} frames", ex.frames,
+                                  cutter.scenes(), cfg.clip_frames));
+    auto [reason, detail] = all_clips_rejected(ex.clip_rejections, cutter.candidates(), ex.detail);
+    return rejected(std::move(ex), reason, std::move(detail));
   }
   ex.accepted = true;
-  ex.detail = fmt::format("{} clips of {} frames at {:.6g} fps, {}", ex.clips.size(), L, fps, bucket);
+  ex.detail = fmt::format("{} clips of {} frames at {:.6g} fps, {}", ex.clips.size(), cfg.clip_frames, fps, bucket);
   if (ex.decode_errors > 0)
     ex.detail += fmt::format("; {} decode errors in {} packets, decodable frames kept", ex.decode_errors, ex.packets);
   if (!ex.clip_rejections.empty())

@@ -1,8 +1,9 @@
 // From one source video to normalized, filtered clips (the video half of `vdf ingest`):
 //   open/probe (unreadable, no_video_stream) -> too_small -> decode at the target fps and size (bucket
 //   nearest in aspect, or width x height) -> cut clips of clip_frames every clip_stride frames, never
-//   across a scene cut when scene_split -> per clip: too_static, mostly_black -> decode-error policy ->
-//   near-duplicates against every clip accepted so far (DuplicateIndex, shared across inputs).
+//   across a scene cut when scene_split -> per clip: mostly_black / mostly_blank, too_static ->
+//   decode-error policy -> near-duplicates against every clip accepted so far (DuplicateIndex, shared
+//   across inputs). The steps after decoding are pure functions in data/filters/clip_cutting.h.
 // A video is accepted when at least one clip survives; otherwise it is rejected with the reason that
 // removed its clips (too_short when no clip could be cut at all). See docs/video.md.
 // Thread-safe: any number of threads may call extract_clips at once (sharing one DuplicateIndex).
@@ -14,23 +15,12 @@
 #include <vector>
 
 #include "data/accept_report.h"
+#include "data/filters/clip_cutting.h"
 #include "data/filters/frame_stats.h"
 #include "framework/config/schema/video.h"
 #include "framework/video/probe.h"
 
 namespace vdf::data {
-
-struct Clip {
-  torch::Tensor frames;      // uint8 [T, H, W, 3]
-  double start_s = 0;        // output timeline (0 = first output frame)
-  double end_s = 0;          // start of the frame after the clip
-  double fps = 0;
-  int index = 0;             // clip number within its video (after filtering)
-  int64_t first_frame = 0;   // output frame number of frames[0]
-  std::string bucket;        // "WxH"
-  double motion = 0;         // motion score
-  double black_fraction = 0;
-};
 
 struct VideoExtraction {
   bool accepted = false;
@@ -41,7 +31,7 @@ struct VideoExtraction {
   int64_t frames = 0;         // output frames decoded
   int decode_errors = 0;
   int64_t packets = 0;
-  std::map<std::string, int> clip_rejections;  // per-clip filter counts (too_static, mostly_black, duplicate)
+  std::map<std::string, int> clip_rejections;  // per-clip filter counts (too_static, mostly_black, mostly_blank, duplicate)
 
   // The report line for this input.
   InputRecord record(int64_t index, const std::string& path) const;

@@ -4,7 +4,7 @@
 #include "framework/core/log.h"
 #include "framework/models/clip/clip_loader.h"
 #include "framework/models/clip/preprocess.h"
-#include "framework/models/weights.h"
+#include "framework/tensor_io/recipe.h"
 
 namespace vdf::eval {
 
@@ -115,7 +115,7 @@ ClipExtractor ClipExtractor::load(const std::string& weights, const std::string&
   e.config_ = clip::ClipConfig::by_name(model);
   clip::ClipModel net(e.config_);
   const std::string network = model == "ViT-B/32" ? "clip-vit-b-32" : model == "ViT-L/14" ? "clip-vit-l-14" : "clip-" + model;
-  const auto roles = models::recipe_roles(*net);  // CLIP uses the base recipe: roles follow the module types
+  const auto roles = tensor_io::recipe_roles(*net);  // CLIP uses the base recipe: roles follow the module types
   e.load_weights(*net, network,
                  fmt::format("openai-clip {} (embed {}, {} px, context {}; projected embeddings)", model,
                              e.config_.embed_dim, e.config_.image_resolution, e.config_.context_length),

@@ -4,10 +4,9 @@
 
 #include "framework/core/error.h"
 #include "framework/core/hash.h"
-#include "framework/core/sha1.h"
 #include "framework/tensor_io/recipe.h"
 #include "framework/tensor_io/safetensors.h"
-#include "framework/tensor_io/state_dict.h"
+#include "framework/tensor_io/weights.h"
 
 namespace vdf::eval {
 
@@ -95,28 +94,19 @@ std::string batchnorm_recipe_role(const std::string& key) {
   return "";
 }
 
-void fill_recipe_by_role(torch::nn::Module& module, const RecipeRoleOf& role_of) {
-  torch::NoGradGuard ng;
-  auto fill = [&](const std::string& key, torch::Tensor& t) {
-    t.copy_(tensor_io::recipe_tensor(key, t.sizes().vec(), tensor_io::recipe_role_from_string(role_of(key))));
-  };
-  for (auto& p : module.named_parameters(true)) fill(p.key(), p.value());
-  for (auto& b : module.named_buffers(true)) fill(b.key(), b.value());
-}
-
 void load_native_weights(torch::nn::Module& module, const WeightsProvenance& provenance,
                          const fs::path& default_recipe_keys, const RecipeRoleOf& role_of) {
   if (provenance.format == "recipe") {
     const auto keys = recipe_keys_of(provenance.spec, default_recipe_keys);
     if (keys.empty())
-      fill_recipe_by_role(module, role_of);
+      tensor_io::fill_recipe(module, role_of);
     else
       tensor_io::fill_with_recipe(module, keys);
     return;
   }
   tensor_io::LoadOptions options;
   options.source = provenance.spec;
-  tensor_io::load_state_dict_strict(module, tensor_io::load_weights_file(provenance.spec), options);
+  tensor_io::load_weights(module, tensor_io::load_weights_file(provenance.spec), options);
 }
 
 }  // namespace vdf::eval

@@ -9,6 +9,8 @@
 #pragma once
 #include <torch/torch.h>
 
+#include "framework/tensor_io/recipe.h"
+
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -50,16 +52,15 @@ bool is_recipe_spec(const std::string& spec);
 // keys.txt path of a recipe spec ("recipe:<path>" or the default).
 std::filesystem::path recipe_keys_of(const std::string& spec, const std::filesystem::path& default_keys);
 
-// Recipe roles of the golden README §2 for the eval networks, whose convs use the model-specific
-// weight_he role (so the roles cannot be classified from the module type alone).
-using RecipeRoleOf = std::function<std::string(const std::string& key)>;
+// Recipe roles for the eval networks, whose convs use the model-specific weight_he role (so the roles
+// cannot be classified from the module type alone): a tensor_io::RecipeRoleOf for tensor_io::fill_recipe.
+using tensor_io::RecipeRoleOf;
 // Role of a BatchNorm tensor from its key suffix (".bn.weight" ...); "" when the key is not one.
 std::string batchnorm_recipe_role(const std::string& key);
-// Fills every parameter and buffer of `module` with tensor_io::recipe_tensor(key, shape, role_of(key)).
-void fill_recipe_by_role(torch::nn::Module& module, const RecipeRoleOf& role_of);
 // Loads the weights a spec names into a native module: "recipe:<keys.txt>" / "recipe" with default keys
-// (strict, tensor_io::fill_with_recipe), bare "recipe" without keys (role_of), or a .safetensors / .pth
-// state dict (strict, tensor_io::load_state_dict_strict). TorchScript archives are not handled here.
+// (strict, tensor_io::fill_with_recipe), bare "recipe" without keys (tensor_io::fill_recipe with role_of),
+// or a .safetensors / .pth state dict (strict, tensor_io::load_weights). TorchScript archives are not
+// handled here.
 void load_native_weights(torch::nn::Module& module, const WeightsProvenance& provenance,
                          const std::filesystem::path& default_recipe_keys, const RecipeRoleOf& role_of);
 

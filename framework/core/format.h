@@ -1,6 +1,9 @@
-// Text forms of tensor shapes for error messages: "[64, 3, 3, 3]".
+// The one text form of tensor shapes in messages: "[64,3,3,3]" ("[]" for a scalar). Works on any
+// sequence of integers (c10::IntArrayRef, std::vector<int64_t>) and needs no LibTorch header, so the
+// LibTorch-free parsers (safetensors header, fuzz targets) use it too.
 #pragma once
-#include <c10/util/ArrayRef.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cstdint>
 #include <string>
@@ -8,11 +11,10 @@
 
 namespace vdf {
 
-inline std::string shape_str(c10::IntArrayRef shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
+template <typename Shape>
+std::string shape_str(const Shape& shape) {
+  return fmt::format("[{}]", fmt::join(shape.begin(), shape.end(), ","));
 }
-inline std::string shape_str(const std::vector<int64_t>& shape) { return shape_str(c10::IntArrayRef(shape)); }
+inline std::string shape_str(const std::vector<int64_t>& shape) { return fmt::format("[{}]", fmt::join(shape, ",")); }
 
 }  // namespace vdf

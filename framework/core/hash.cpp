@@ -1,6 +1,7 @@
 #include "framework/core/hash.h"
 
-#include <cstring>
+#include <openssl/evp.h>
+
 #include <fstream>
 #include <vector>
 
@@ -17,83 +18,35 @@ uint64_t fnv1a64(std::string_view bytes) {
   return h;
 }
 
-namespace {
-constexpr uint32_t kK[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
-inline uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
-}  // namespace
+void Digest::Free::operator()(evp_md_ctx_st* ctx) const { EVP_MD_CTX_free(ctx); }
 
-Sha256::Sha256() {
-  const uint32_t init[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                            0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-  std::memcpy(state_, init, sizeof(init));
+Digest::Digest(const char* algorithm) : ctx_(EVP_MD_CTX_new()) {
+  const EVP_MD* md = EVP_get_digestbyname(algorithm);
+  VDF_CHECK(ctx_ && md && EVP_DigestInit_ex(ctx_.get(), md, nullptr) == 1, "OpenSSL: cannot start a {} digest",
+            algorithm);
+}
+Digest::Digest(Digest&&) noexcept = default;
+Digest& Digest::operator=(Digest&&) noexcept = default;
+Digest::~Digest() = default;
+
+void Digest::update(const void* data, size_t size) {
+  VDF_CHECK(ctx_, "digest: update after hex_digest()");
+  if (size) VDF_CHECK(EVP_DigestUpdate(ctx_.get(), data, size) == 1, "OpenSSL: digest update failed");
 }
 
-void Sha256::transform(const uint8_t* p) {
-  uint32_t w[64];
-  for (int i = 0; i < 16; ++i)
-    w[i] = (uint32_t(p[4 * i]) << 24) | (uint32_t(p[4 * i + 1]) << 16) | (uint32_t(p[4 * i + 2]) << 8) |
-           uint32_t(p[4 * i + 3]);
-  for (int i = 16; i < 64; ++i) {
-    uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
-    uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
-    w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-  }
-  uint32_t a = state_[0], b = state_[1], c = state_[2], d = state_[3], e = state_[4], f = state_[5],
-           g = state_[6], h = state_[7];
-  for (int i = 0; i < 64; ++i) {
-    uint32_t S1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
-    uint32_t ch = (e & f) ^ (~e & g);
-    uint32_t t1 = h + S1 + ch + kK[i] + w[i];
-    uint32_t S0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
-    uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
-    uint32_t t2 = S0 + maj;
-    h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
-  }
-  state_[0] += a; state_[1] += b; state_[2] += c; state_[3] += d;
-  state_[4] += e; state_[5] += f; state_[6] += g; state_[7] += h;
-}
-
-void Sha256::update(const void* data, size_t size) {
-  const auto* p = static_cast<const uint8_t*>(data);
-  bit_count_ += uint64_t(size) * 8;
-  while (size > 0) {
-    size_t take = std::min(size, 64 - buffer_len_);
-    std::memcpy(buffer_ + buffer_len_, p, take);
-    buffer_len_ += take;
-    p += take;
-    size -= take;
-    if (buffer_len_ == 64) {
-      transform(buffer_);
-      buffer_len_ = 0;
-    }
-  }
-}
-
-std::string Sha256::hex_digest() {
-  uint64_t bits = bit_count_;
-  uint8_t pad = 0x80;
-  update(&pad, 1);
-  uint8_t zero = 0;
-  while (buffer_len_ != 56) update(&zero, 1);
-  uint8_t len[8];
-  for (int i = 0; i < 8; ++i) len[i] = uint8_t(bits >> (56 - 8 * i));
-  update(len, 8);
+std::string Digest::hex_digest() {
+  VDF_CHECK(ctx_, "digest: hex_digest() called twice");
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  VDF_CHECK(EVP_DigestFinal_ex(ctx_.get(), md, &n) == 1, "OpenSSL: digest final failed");
+  ctx_.reset();
   static const char* hex = "0123456789abcdef";
   std::string out;
-  for (uint32_t v : state_)
-    for (int i = 3; i >= 0; --i) {
-      uint8_t byte = uint8_t(v >> (8 * i));
-      out += hex[byte >> 4];
-      out += hex[byte & 15];
-    }
+  out.reserve(2 * n);
+  for (unsigned int i = 0; i < n; ++i) {
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 15];
+  }
   return out;
 }
 
@@ -115,6 +68,17 @@ void for_each_file_chunk(const std::filesystem::path& path, const std::function<
 
 std::string sha256_file(const std::filesystem::path& path) {
   Sha256 h;
+  for_each_file_chunk(path, [&](const char* data, size_t n) { h.update(data, n); });
+  return h.hex_digest();
+}
+
+std::string git_blob_sha1(const std::filesystem::path& path) {
+  Sha1 h;
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  VDF_CHECK(!ec, "cannot read '{}'", path.string());
+  const std::string header = "blob " + std::to_string(size) + std::string(1, '\0');
+  h.update(header.data(), header.size());
   for_each_file_chunk(path, [&](const char* data, size_t n) { h.update(data, n); });
   return h.hex_digest();
 }

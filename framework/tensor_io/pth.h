@@ -1,8 +1,8 @@
 // Reader for PyTorch zip checkpoints (`torch.save` since 1.6: .pth/.pt/.bin). The archive holds
 // `<prefix>/data.pkl` (a pickle) and `<prefix>/data/<key>` (raw little-endian storages). The pickle is
-// run by a small interpreter of the opcodes PyTorch emits (no Python objects are built beyond dicts,
-// lists, tuples, scalars, strings and tensors; unknown callables become opaque values that are skipped).
-// Debian LibTorch 1.13's torch::pickle_load fails on OrderedDict files, hence this reader.
+// run by the interpreter of pickle.h (the opcodes PyTorch emits; no Python objects are built beyond dicts,
+// lists, tuples, scalars, strings and tensor views; unknown callables become opaque values that are
+// skipped). LibTorch's torch::pickle_load fails on OrderedDict files (Debian's 1.13), hence this reader.
 //
 // Results: an ordered list of (key, tensor). A state dict (dict / OrderedDict) gives its keys in file
 // order; nested dicts are flattened with '.' ("state_dict.conv.weight"); non-tensor values are skipped;

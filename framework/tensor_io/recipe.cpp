@@ -145,7 +145,43 @@ TensorMap recipe_state_dict(const std::vector<RecipeKey>& keys) {
 void fill_with_recipe(torch::nn::Module& module, const std::filesystem::path& keys_txt) {
   LoadOptions options;
   options.source = "recipe of " + keys_txt.string();
-  load_state_dict_strict(module, recipe_state_dict(read_recipe_keys(keys_txt)), options);
+  load_weights(module, recipe_state_dict(read_recipe_keys(keys_txt)), options);
+}
+
+std::map<std::string, std::string> recipe_roles(const torch::nn::Module& module) {
+  std::map<std::string, std::string> roles;
+  for (const auto& item : module.named_modules("", true)) {
+    const std::string& prefix = item.key();
+    const auto& m = *item.value();
+    const std::string type = m.name();
+    auto full = [&](const std::string& k) { return prefix.empty() ? k : prefix + "." + k; };
+    for (const auto& p : m.named_parameters(false)) {
+      std::string role = "other";
+      const std::string& k = p.key();
+      if (k == "logit_scale") role = "logit_scale";
+      else if (type.find("Conv") != std::string::npos || type.find("Linear") != std::string::npos)
+        role = k == "bias" ? "bias" : "weight";
+      else if (type.find("MultiheadAttention") != std::string::npos || k == "in_proj_weight" || k == "in_proj_bias")
+        role = k.find("bias") != std::string::npos ? "bias" : "weight";
+      else if (type.find("Norm") != std::string::npos)
+        role = k == "bias" ? "norm_bias" : "norm_weight";
+      roles[full(k)] = role;
+    }
+    for (const auto& b : m.named_buffers(false)) roles[full(b.key())] = b.key();  // BatchNorm statistics
+  }
+  return roles;
+}
+
+void fill_recipe(torch::nn::Module& module, const RecipeRoleOf& role_of) {
+  torch::NoGradGuard no_grad;
+  std::map<std::string, std::string> roles;
+  if (!role_of) roles = recipe_roles(module);
+  for (auto& [key, t] : state_dict(module)) {
+    const std::string role = role_of ? role_of(key) : roles.at(key);
+    auto r = with_context(fmt::format("recipe tensor '{}'", key),
+                          [&] { return recipe_tensor(key, t.sizes().vec(), recipe_role_from_string(role)); });
+    t.copy_(r);
+  }
 }
 
 }  // namespace vdf::tensor_io

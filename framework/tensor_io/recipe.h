@@ -1,17 +1,20 @@
-// The deterministic test-weight recipe of ../shared/golden/README.md section 2: every tensor of a
-// state dict is regenerated from its key (FNV-1a 64 seed, splitmix64 stream, a per-role scale), so
-// golden parity tests need no stored weights. `keys.txt` (one "key shape role" line per state-dict
-// entry, shape like 64x3x7x7 or "scalar") is authoritative.
+// The one deterministic test-weight recipe of vdf (docs/tensor-files.md): every tensor of a state dict
+// is regenerated from its key (FNV-1a 64 seed, splitmix64 stream, a per-role scale), so golden parity
+// tests need no stored weights. The role of a key comes from a golden `keys.txt` (one "key shape role"
+// line per state-dict entry, shape like 64x3x7x7 or "scalar"; authoritative when there is one), from
+// the type of the module that owns it (recipe_roles), or from a caller's function.
 #pragma once
 #include <torch/torch.h>
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "framework/tensor_io/safetensors.h"
-#include "framework/tensor_io/state_dict.h"
+#include "framework/tensor_io/weights.h"
 
 namespace vdf::tensor_io {
 
@@ -48,7 +51,17 @@ struct RecipeKey {
 std::vector<RecipeKey> read_recipe_keys(const std::filesystem::path& keys_txt);
 TensorMap recipe_state_dict(const std::vector<RecipeKey>& keys);
 // Fills every parameter/buffer of `module` from the recipe of `keys_txt`, strictly (keys and shapes
-// must match the module exactly; see load_state_dict_strict).
+// must match the module exactly; see load_weights).
 void fill_with_recipe(torch::nn::Module& module, const std::filesystem::path& keys_txt);
+
+// Role name of each parameter/buffer of `module`, from the type of the submodule that owns it: Conv* /
+// Linear / MultiheadAttention weight or bias, *Norm norm_weight / norm_bias, logit_scale, BatchNorm
+// buffers by name, anything else "other".
+std::map<std::string, std::string> recipe_roles(const torch::nn::Module& module);
+// Role name of a state-dict key (a name of recipe_role_from_string).
+using RecipeRoleOf = std::function<std::string(const std::string& key)>;
+// Fills every parameter/buffer of `module` with recipe_tensor(key, shape, role_of(key)), converted to
+// the tensor's dtype and device; without role_of, the roles of recipe_roles(module).
+void fill_recipe(torch::nn::Module& module, const RecipeRoleOf& role_of = {});
 
 }  // namespace vdf::tensor_io

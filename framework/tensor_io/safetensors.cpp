@@ -10,7 +10,7 @@
 
 #include "framework/core/atomic_file.h"
 #include "framework/core/error.h"
-#include "framework/tensor_io/json_lite.h"
+#include "framework/tensor_io/safetensors_header.h"
 
 namespace vdf::tensor_io {
 
@@ -182,11 +182,10 @@ std::string serialize_safetensors(const TensorMap& tensors, const Metadata& meta
     json += "\"__metadata__\":{";
     bool mfirst = true;
     for (const auto& [k, v] : metadata) {
-      VDF_CHECK(json_lite::valid_utf8(k) && json_lite::valid_utf8(v),
-                "safetensors metadata '{}' is not valid UTF-8", k);
       if (!mfirst) json += ',';
       mfirst = false;
-      json += json_lite::quote(k) + ':' + json_lite::quote(v);
+      json += json_quote(k, fmt::format("safetensors metadata '{}'", k)) + ':' +
+              json_quote(v, fmt::format("safetensors metadata '{}'", k));
     }
     json += '}';
     first = false;
@@ -195,7 +194,7 @@ std::string serialize_safetensors(const TensorMap& tensors, const Metadata& meta
   for (const auto& [name, tensor] : tensors) {
     VDF_CHECK(!name.empty(), "safetensors: a tensor has an empty name");
     VDF_CHECK(name != "__metadata__", "safetensors: '__metadata__' cannot be a tensor name");
-    VDF_CHECK(json_lite::valid_utf8(name), "safetensors: tensor name '{}' is not valid UTF-8", name);
+    const std::string quoted_name = json_quote(name, fmt::format("safetensors: tensor name '{}'", name));
     VDF_CHECK(tensor.defined(), "safetensors: tensor '{}' is undefined", name);
     auto t = tensor.detach().to(torch::kCPU).contiguous();
     std::string dtype = with_context(fmt::format("safetensors: tensor '{}'", name),
@@ -203,7 +202,7 @@ std::string serialize_safetensors(const TensorMap& tensors, const Metadata& meta
     uint64_t nbytes = static_cast<uint64_t>(t.numel()) * t.element_size();
     if (!first) json += ',';
     first = false;
-    json += json_lite::quote(name) + ":{\"dtype\":\"" + dtype + "\",\"shape\":[";
+    json += quoted_name + ":{\"dtype\":\"" + dtype + "\",\"shape\":[";
     for (int64_t d = 0; d < t.dim(); ++d) json += (d ? "," : "") + std::to_string(t.size(d));
     json += "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + nbytes) + "]}";
     offset += nbytes;

@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <string_view>
+#include <unordered_set>
 
 #include "framework/core/error.h"
-#include "framework/tensor_io/json_lite.h"
+#include "framework/core/format.h"
 
 namespace vdf::tensor_io {
 
@@ -22,8 +24,100 @@ size_t safetensors_itemsize(const std::string& dtype) {
 
 namespace {
 
-std::string shape_str(const std::vector<int64_t>& shape) {
-  return fmt::format("[{}]", fmt::join(shape, ","));
+using Json = nlohmann::ordered_json;
+
+// Builds an ordered_json document from SAX events, adding the checks the library parser does not make.
+class StrictSax : public nlohmann::json_sax<Json> {
+ public:
+  explicit StrictSax(int max_depth) : max_depth_(max_depth) {}
+  Json root;
+  std::string error;  // set when a callback returned false
+
+  bool null() override { return put(Json(nullptr)); }
+  bool boolean(bool v) override { return put(Json(v)); }
+  bool number_integer(number_integer_t v) override { return put(Json(v)); }
+  bool number_unsigned(number_unsigned_t v) override { return put(Json(v)); }
+  bool number_float(number_float_t v, const string_t&) override { return put(Json(v)); }
+  bool string(string_t& v) override { return put(Json(std::move(v))); }
+  bool binary(binary_t&) override { return fail_with("binary values are not JSON"); }
+  bool start_object(std::size_t) override { return open(Json::object()); }
+  bool key(string_t& k) override {
+    if (!keys_.back().insert(k).second) return fail_with(fmt::format("duplicate key {}", Json(k).dump()));
+    key_ = std::move(k);
+    return true;
+  }
+  bool end_object() override {
+    stack_.pop_back();
+    keys_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) override { return open(Json::array()); }
+  bool end_array() override {
+    stack_.pop_back();
+    keys_.pop_back();
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
+    std::string what;  // the message quotes the input: keep it printable ASCII
+    for (unsigned char c : std::string(e.what())) {
+      if (c < 0x20 || c >= 0x7f) what += fmt::format("\\x{:02x}", c);
+      else what += static_cast<char>(c);
+    }
+    return fail_with(std::move(what));
+  }
+
+ private:
+  bool fail_with(std::string what) {
+    error = std::move(what);
+    return false;
+  }
+  Json* put_value(Json v) {
+    if (stack_.empty()) {
+      root = std::move(v);
+      return &root;
+    }
+    Json& parent = *stack_.back();
+    if (parent.is_array()) {
+      parent.push_back(std::move(v));
+      return &parent.back();
+    }
+    // Pointers into a parent stay valid while it is open: only the innermost container grows.
+    return &(parent[key_] = std::move(v));
+  }
+  bool put(Json v) {
+    put_value(std::move(v));
+    return true;
+  }
+  bool open(Json container) {
+    if (static_cast<int>(stack_.size()) > max_depth_)
+      return fail_with(fmt::format("JSON nested deeper than {} levels", max_depth_));
+    stack_.push_back(put_value(std::move(container)));
+    keys_.emplace_back();
+    return true;
+  }
+  int max_depth_;
+  std::vector<Json*> stack_;                         // the open containers
+  std::vector<std::unordered_set<std::string>> keys_;  // keys seen in each open container
+  std::string key_;                                  // the key of the next object member
+};
+
+const char* kind_name(const Json& v) {
+  switch (v.type()) {
+    case Json::value_t::null: return "null";
+    case Json::value_t::boolean: return "a boolean";
+    case Json::value_t::number_integer:
+    case Json::value_t::number_unsigned:
+    case Json::value_t::number_float: return "a number";
+    case Json::value_t::string: return "a string";
+    case Json::value_t::array: return "an array";
+    case Json::value_t::object: return "an object";
+    default: return "?";
+  }
+}
+
+std::optional<uint64_t> as_uint64(const Json& v) {
+  if (!v.is_number_unsigned()) return std::nullopt;
+  return v.get<uint64_t>();
 }
 
 // A printable form of a key that may hold arbitrary bytes (only used in messages).
@@ -37,16 +131,14 @@ std::string printable(const std::string& s) {
   return out;
 }
 
-TensorInfo parse_entry(const std::string& key, const json_lite::Value& v, uint64_t data_size) {
-  using json_lite::Value;
-  VDF_CHECK(v.is_object(), "entry must be an object with dtype, shape, data_offsets, got {}",
-            json_lite::kind_name(v.kind));
+TensorInfo parse_entry(const std::string& key, const Json& v, uint64_t data_size) {
+  VDF_CHECK(v.is_object(), "entry must be an object with dtype, shape, data_offsets, got {}", kind_name(v));
   TensorInfo info;
   info.name = key;
-  const Value* dtype = nullptr;
-  const Value* shape = nullptr;
-  const Value* offsets = nullptr;
-  for (const auto& [field, value] : v.object) {
+  const Json* dtype = nullptr;
+  const Json* shape = nullptr;
+  const Json* offsets = nullptr;
+  for (const auto& [field, value] : v.items()) {
     if (field == "dtype") dtype = &value;
     else if (field == "shape") shape = &value;
     else if (field == "data_offsets") offsets = &value;
@@ -54,22 +146,21 @@ TensorInfo parse_entry(const std::string& key, const json_lite::Value& v, uint64
   }
   VDF_CHECK(dtype && shape && offsets, "missing field '{}'",
             !dtype ? "dtype" : !shape ? "shape" : "data_offsets");
-  VDF_CHECK(dtype->is_string(), "dtype must be a string, got {}", json_lite::kind_name(dtype->kind));
-  info.dtype = dtype->text;
+  VDF_CHECK(dtype->is_string(), "dtype must be a string, got {}", kind_name(*dtype));
+  info.dtype = dtype->get<std::string>();
   size_t itemsize = safetensors_itemsize(info.dtype);
   VDF_CHECK(itemsize != 0, "unsupported dtype '{}' (supported: F64 F32 F16 BF16 I64 I32 I16 I8 U8 BOOL)",
             printable(info.dtype));
 
-  VDF_CHECK(shape->is_array(), "shape must be an array, got {}", json_lite::kind_name(shape->kind));
-  VDF_CHECK(shape->array.size() <= static_cast<size_t>(kMaxRank), "shape has {} dimensions (at most {})",
-            shape->array.size(), kMaxRank);
+  VDF_CHECK(shape->is_array(), "shape must be an array, got {}", kind_name(*shape));
+  VDF_CHECK(shape->size() <= static_cast<size_t>(kMaxRank), "shape has {} dimensions (at most {})", shape->size(),
+            kMaxRank);
   uint64_t numel = 1;
   bool overflow = false;
-  for (const auto& d : shape->array) {
-    auto dim = d.as_uint64();
+  for (const auto& d : *shape) {
+    auto dim = as_uint64(d);
     VDF_CHECK(dim.has_value() && *dim <= static_cast<uint64_t>(INT64_MAX),
-              "shape entries must be non-negative integers, got '{}'",
-              d.is_number() ? d.text : json_lite::kind_name(d.kind));
+              "shape entries must be non-negative integers, got '{}'", d.is_number() ? d.dump() : kind_name(d));
     info.shape.push_back(static_cast<int64_t>(*dim));
     if (!overflow && __builtin_mul_overflow(numel, *dim, &numel)) overflow = true;
   }
@@ -82,10 +173,9 @@ TensorInfo parse_entry(const std::string& key, const json_lite::Value& v, uint64
   VDF_CHECK(!overflow, "shape {} with dtype {} is absurd (byte size overflows 64 bits)", shape_str(info.shape),
             info.dtype);
 
-  VDF_CHECK(offsets->is_array() && offsets->array.size() == 2,
-            "data_offsets must be an array of two integers [begin, end]");
-  auto begin = offsets->array[0].as_uint64();
-  auto end = offsets->array[1].as_uint64();
+  VDF_CHECK(offsets->is_array() && offsets->size() == 2, "data_offsets must be an array of two integers [begin, end]");
+  auto begin = as_uint64((*offsets)[0]);
+  auto end = as_uint64((*offsets)[1]);
   VDF_CHECK(begin && end, "data_offsets must be non-negative integers");
   info.begin = *begin;
   info.end = *end;
@@ -116,22 +206,21 @@ ParsedHeader parse_safetensors_header(const uint8_t* data, size_t size, const st
   out.data_size = size - out.data_start;
   std::string_view text(reinterpret_cast<const char*>(data) + 8, static_cast<size_t>(n));
 
-  json_lite::Value root;
+  Json root;
   try {
-    root = json_lite::parse(text, 8);
+    root = parse_strict_json(text, 8);
   } catch (const Error& e) {
     fail("{}: header is not valid JSON: {}", where, e.what());
   }
-  VDF_CHECK(root.is_object(), "{}: header must be a JSON object, got {}", where, json_lite::kind_name(root.kind));
+  VDF_CHECK(root.is_object(), "{}: header must be a JSON object, got {}", where, kind_name(root));
 
-  for (const auto& [key, value] : root.object) {
+  for (const auto& [key, value] : root.items()) {
     if (key == "__metadata__") {
-      VDF_CHECK(value.is_object(), "{}: __metadata__ must be an object of strings, got {}", where,
-                json_lite::kind_name(value.kind));
-      for (const auto& [mk, mv] : value.object) {
+      VDF_CHECK(value.is_object(), "{}: __metadata__ must be an object of strings, got {}", where, kind_name(value));
+      for (const auto& [mk, mv] : value.items()) {
         VDF_CHECK(mv.is_string(), "{}: __metadata__ '{}' must be a string, got {}", where, printable(mk),
-                  json_lite::kind_name(mv.kind));
-        out.metadata[mk] = mv.text;
+                  kind_name(mv));
+        out.metadata[mk] = mv.get<std::string>();
       }
       continue;
     }
@@ -158,6 +247,23 @@ ParsedHeader parse_safetensors_header(const uint8_t* data, size_t size, const st
     prev = &info;
   }
   return out;
+}
+
+Json parse_strict_json(std::string_view text, int max_depth) {
+  VDF_CHECK(text.substr(0, 3) != "\xEF\xBB\xBF", "JSON starts with a byte order mark");
+  StrictSax sax(max_depth);
+  const bool ok = Json::sax_parse(text.begin(), text.end(), &sax, nlohmann::json::input_format_t::json,
+                                  /*strict=*/true, /*ignore_comments=*/false);
+  VDF_CHECK(ok, "{}", sax.error.empty() ? std::string("invalid JSON") : sax.error);
+  return std::move(sax.root);
+}
+
+std::string json_quote(const std::string& s, const std::string& what) {
+  try {
+    return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
+  } catch (const nlohmann::json::type_error&) {
+    fail("{} is not valid UTF-8", what);
+  }
 }
 
 }  // namespace vdf::tensor_io

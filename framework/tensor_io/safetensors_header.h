@@ -2,10 +2,13 @@
 // Every check that protects a reader from a hostile file lives here: header length, JSON, entry
 // structure, dtype, shape and offsets against the actual data size.
 #pragma once
+#include <nlohmann/json.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace vdf::tensor_io {
@@ -35,5 +38,16 @@ struct ParsedHeader {
 // in every error message: "safetensors 'x.safetensors': tensor 'w': data_offsets [0,8] hold 8 bytes
 // but dtype F32 shape [4] needs 16". Throws vdf::Error.
 ParsedHeader parse_safetensors_header(const uint8_t* data, size_t size, const std::string& name);
+
+// Strict JSON for hostile input, on nlohmann-json's SAX parser: beyond what that parser already rejects
+// (invalid UTF-8, lone surrogates in \u escapes, control characters in strings, leading zeros,
+// NaN/Infinity, trailing garbage), also duplicate object keys, nesting deeper than `max_depth`, and a
+// byte order mark. Objects keep document order. Integers keep their exact value: only a literal
+// without sign, fraction or exponent that fits in 64 bits is `is_number_unsigned()`. Throws vdf::Error.
+nlohmann::ordered_json parse_strict_json(std::string_view text, int max_depth = 64);
+
+// `s` as a JSON string literal (quotes included); throws vdf::Error naming `what` when `s` is not
+// well-formed UTF-8.
+std::string json_quote(const std::string& s, const std::string& what);
 
 }  // namespace vdf::tensor_io

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "data/accept_report.h"
+#include "data/filters/clip_cutting.h"
 #include "data/filters/frame_stats.h"
 #include "framework/config/vdf_config.h"
 
@@ -54,6 +55,132 @@ TEST_CASE("filters: black and blank frames, scene cuts", "[unit][data]") {
   const auto cuts = data::scene_cuts(both, 0.1);
   REQUIRE(cuts.size() == 1);
   CHECK(cuts[0] == 5);
+}
+
+TEST_CASE("filters: dark frames are black, flat light frames are blank", "[unit][data]") {
+  auto frames = pattern(6, 32, 32, 2);
+  frames.slice(0, 0, 2).zero_();       // black (dark and flat)
+  frames.slice(0, 2, 3).fill_(5);      // black: dark, even if not exactly 0
+  frames.slice(0, 3, 5).fill_(128);    // blank: uniform mid-grey
+  const auto looks = data::classify_frames(frames, 0.06, 0.01);
+  using L = data::FrameLook;
+  CHECK((looks == std::vector<L>{L::black, L::black, L::black, L::blank, L::blank, L::content}));
+}
+
+TEST_CASE("clip cutting: fixed-length clips every stride frames, restarted at scene cuts", "[unit][data]") {
+  config::VideoConfig cfg;
+  cfg.clip_frames = 4;
+  cfg.clip_stride = 4;
+  cfg.scene_split = false;
+  const auto moving = pattern(10, 32, 32, 3);
+  {
+    data::ClipCutter cut(cfg, 8.0, "32x32");
+    std::vector<data::Clip> clips;
+    for (int64_t t = 0; t < moving.size(0); ++t)
+      if (auto c = cut.push(moving[t], t)) clips.push_back(std::move(*c));
+    REQUIRE(clips.size() == 2);  // frames 0-3 and 4-7; 8-9 do not complete a clip
+    CHECK(cut.candidates() == 2);
+    CHECK(clips[1].first_frame == 4);
+    CHECK(clips[1].start_s == Approx(0.5));
+    CHECK(clips[1].end_s == Approx(1.0));
+    CHECK(clips[1].bucket == "32x32");
+    CHECK(torch::equal(clips[1].frames, moving.slice(0, 4, 8)));
+  }
+  {  // overlapping clips: stride 2
+    cfg.clip_stride = 2;
+    data::ClipCutter cut(cfg, 8.0, "32x32");
+    std::vector<int64_t> starts;
+    for (int64_t t = 0; t < moving.size(0); ++t)
+      if (auto c = cut.push(moving[t], t)) {
+        CHECK(torch::equal(c->frames, moving.slice(0, c->first_frame, c->first_frame + 4)));
+        starts.push_back(c->first_frame);
+      }
+    CHECK((starts == std::vector<int64_t>{0, 2, 4, 6}));
+  }
+  {  // a scene cut after frame 5: no clip crosses it; the second scene starts its own clips at frame 6
+    cfg.clip_stride = 4;
+    cfg.scene_split = true;
+    cfg.scene_threshold = 0.1;
+    auto b = (255 - pattern(6, 32, 32, 1, 4).to(torch::kInt)).to(torch::kUInt8);
+    const auto both = torch::cat({pattern(6, 32, 32, 1, 0), b});
+    data::ClipCutter cut(cfg, 8.0, "32x32");
+    std::vector<int64_t> starts;
+    for (int64_t t = 0; t < both.size(0); ++t)
+      if (auto c = cut.push(both[t], t)) starts.push_back(c->first_frame);
+    CHECK((starts == std::vector<int64_t>{0, 6}));
+    CHECK(cut.scenes() == 2);
+  }
+}
+
+TEST_CASE("clip filters: mostly_black for dark clips, mostly_blank for flat ones, then too_static",
+          "[unit][data]") {
+  config::VideoConfig cfg;
+  auto reason = [](const char* r) { return r ? std::string(r) : std::string("<passes>"); };
+  auto clip_of = [](torch::Tensor frames) {
+    data::Clip c;
+    c.frames = std::move(frames);
+    return c;
+  };
+  auto dark = clip_of(torch::zeros({8, 32, 32, 3}, torch::kUInt8));
+  CHECK(reason(data::clip_filter(dark, cfg)) == "mostly_black");
+  CHECK(dark.black_fraction == 1.0);
+  CHECK(dark.blank_fraction == 0.0);
+  auto grey = clip_of(torch::full({8, 32, 32, 3}, 128, torch::kUInt8));  // uniform mid-grey
+  CHECK(reason(data::clip_filter(grey, cfg)) == "mostly_blank");
+  CHECK(grey.black_fraction == 1.0);
+  CHECK(grey.blank_fraction == 1.0);
+  auto frames = pattern(8, 32, 32, 3);  // 3 dark + 3 grey + 2 moving: more than half flat or dark, a tie
+  frames.slice(0, 0, 3).zero_();
+  frames.slice(0, 3, 6).fill_(128);
+  auto mixed = clip_of(frames);
+  CHECK(reason(data::clip_filter(mixed, cfg)) == "mostly_black");
+  auto moving = clip_of(pattern(8, 32, 32, 3));
+  CHECK(reason(data::clip_filter(moving, cfg)) == "<passes>");
+  CHECK(moving.motion > 0.05);
+  auto still = clip_of(pattern(8, 32, 32, 0));
+  CHECK(reason(data::clip_filter(still, cfg)) == "too_static");
+  cfg.static_threshold = 0;  // off
+  CHECK(reason(data::clip_filter(still, cfg)) == "<passes>");
+}
+
+TEST_CASE("clip extraction: decode-error policy, duplicates and the reason for all rejected", "[unit][data]") {
+  config::VideoConfig cfg;  // keep, 0.5
+  CHECK_FALSE(data::decode_error_verdict(0, 10, cfg));
+  CHECK_FALSE(data::decode_error_verdict(5, 10, cfg));
+  auto v = data::decode_error_verdict(6, 10, cfg);
+  REQUIRE(v);
+  CHECK(std::string(v->first) == "decode_errors");
+  CHECK(v->second == "6 decode errors in 10 packets (60% > 50%)");
+  cfg.on_decode_error = "reject";
+  v = data::decode_error_verdict(1, 10, cfg);
+  REQUIRE(v);
+  CHECK_THAT(v->second, Catch::Contains("reject on any error"));
+
+  data::DuplicateIndex index(6);
+  std::vector<data::Clip> clips(3);
+  std::vector<std::vector<uint64_t>> sigs;
+  for (int i = 0; i < 3; ++i) {
+    clips[i].frames = pattern(4, 32, 32, 2, i == 2 ? 0 : 5 * i);  // clip 2 repeats clip 0
+    clips[i].first_frame = 4 * i;
+    clips[i].index = i;
+    sigs.push_back(data::clip_signature(clips[i].frames));
+  }
+  std::map<std::string, int> rejections;
+  std::string detail;
+  data::drop_duplicate_clips(&clips, sigs, "a.mp4", &index, &rejections, &detail);
+  REQUIRE(clips.size() == 2);
+  CHECK(clips[1].first_frame == 4);
+  CHECK(clips[1].index == 1);
+  CHECK(rejections["duplicate"] == 1);
+  CHECK(detail == "near-duplicate of a.mp4#0");
+  CHECK(index.size() == 2);
+
+  const auto [reason, text] = data::all_clips_rejected({{"mostly_blank", 2}, {"too_static", 1}}, 3, "");
+  CHECK(std::string(reason) == "mostly_blank");
+  CHECK(text == "all 3 clips rejected (2 mostly_blank, 1 too_static)");
+  const auto [tie, tie_text] = data::all_clips_rejected({{"duplicate", 1}, {"too_static", 1}}, 2, "near-duplicate of x");
+  CHECK(std::string(tie) == "duplicate");
+  CHECK(tie_text == "all 2 clips rejected (1 duplicate, 1 too_static); near-duplicate of x");
 }
 
 TEST_CASE("filters: perceptual hash is stable under resize and noise, different across content", "[unit][data]") {

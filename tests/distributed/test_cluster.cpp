@@ -1,5 +1,5 @@
 // Cluster checks: a real local SLURM running the project's CPU batch script, and two network namespaces
-// acting as two nodes. Both skip with a WARN when this machine does not allow them (not root, packages
+// acting as two nodes. Both skip (require_or_skip) when this machine does not allow them (not root, packages
 // missing, no netns); their helper scripts stop every daemon / remove every namespace they create.
 #include <catch2/catch.hpp>
 
@@ -26,10 +26,7 @@ TEST_CASE("real SLURM: the CPU batch script runs a 2-task vdf train job that tra
                           (source_dir() / "configs/train/tiny_cpu.yaml").string() + " run.root=" +
                           (dir / "runs").string() + " run.name=slurm train.steps=4 train.ckpt_every=2 run.threads=1";
   auto r = run_command(cmd);
-  if (r.exit_code == kSkip) {
-    WARN("SLURM test skipped: " << r.output);
-    return;
-  }
+  if (!require_or_skip(r.exit_code != kSkip, "SLURM cannot run here: " + r.output)) return;
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   CHECK(r.output.find("2 ranks (CPU, Gloo)") != std::string::npos);
@@ -44,10 +41,7 @@ TEST_CASE("two network namespaces as two nodes x 2 ranks match the single-proces
   const std::string cmd = worker_env(dir.path()) + script + " " + vdf_exe() + " " + std::to_string(free_port()) +
                           " " + worker_command();
   auto r = run_command(cmd);
-  if (r.exit_code == kSkip) {
-    WARN("multi-node netns test skipped: " << r.output);
-    return;
-  }
+  if (!require_or_skip(r.exit_code != kSkip, "network namespaces cannot be used here: " + r.output)) return;
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   CHECK(r.output.find("rank 3/4") != std::string::npos);

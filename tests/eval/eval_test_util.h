@@ -80,8 +80,5 @@ inline size_t count_of(const std::string& text, const std::string& what) {
 // Skips the current test (with a WARN) when ../shared/<rel> is absent.
 #define EVAL_REQUIRE_SHARED(rel)                                             \
   do {                                                                       \
-    if (!vdf::testing::has_shared(rel)) {                                    \
-      WARN("skipped: ../shared/" << (rel) << " is not available");           \
-      return;                                                                \
-    }                                                                        \
+    if (!vdf::testing::require_shared({rel})) return;                        \
   } while (0)

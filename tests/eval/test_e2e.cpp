@@ -10,6 +10,7 @@
 
 #include "eval/metrics/media.h"
 #include "eval/report/png.h"
+#include "framework/image/png.h"
 #include "framework/core/atomic_file.h"
 #include "framework/models/clip/clip_loader.h"
 #include "framework/models/clip/preprocess.h"
@@ -48,10 +49,7 @@ json read_json(const fs::path& p) { return json::parse(vdf::read_file(p)); }
 
 TEST_CASE("e2e: vdf eval fid+is+fvd+clip on real clips with recipe weights, stats cache reuse", "[e2e][eval][slow]") {
   EVAL_REQUIRE_SHARED("assets/videos/nasa_13013.mp4");
-  if (!have_ffmpeg()) {
-    WARN("skipped: the ffmpeg CLI is not installed");
-    return;
-  }
+  if (!vdf::testing::require_or_skip(have_ffmpeg(), "the ffmpeg CLI is not installed")) return;
   vdf::testing::TempDir tmp("vdf-e2e-eval");
   fs::create_directories(tmp / "gen");
   fs::create_directories(tmp / "ref");
@@ -132,7 +130,7 @@ TEST_CASE("e2e: vdf fid between two image folders and a saved statistics file", 
   auto g = vdf::eval::testing::golden("inception_fid/inception_fid.safetensors");
   fs::create_directories(tmp / "a");
   for (int i = 0; i < 3; ++i)
-    vdf::write_file_atomic(tmp / fmt::format("a/{}.png", i), vdf::eval::report::encode_png(g.at(fmt::format("image_{}_u8", i))));
+    vdf::write_file_atomic(tmp / fmt::format("a/{}.png", i), vdf::image::encode_png(g.at(fmt::format("image_{}_u8", i))));
   auto help = run_command(vdf::testing::vdf_exe() + " fid --help");
   CHECK_THAT(help.output, Catch::Contains("--dims"));
   CHECK_THAT(help.output, Catch::Contains("--save-stats"));
@@ -143,10 +141,9 @@ TEST_CASE("e2e: vdf fid between two image folders and a saved statistics file", 
   auto s = run_command(vdf::testing::vdf_exe() + " fid --save-stats " + (tmp / "a").string() + " " +
                        (tmp / "a.safetensors").string() + " --weights recipe --device cpu --dims 64");
   INFO(s.output);
-  if (s.output.find("no image decoding") != std::string::npos) {
-    WARN("skipped: this build cannot decode images yet");
+  if (!vdf::testing::require_or_skip(s.output.find("no image decoding") == std::string::npos,
+                                     "this build cannot decode images (built without FFmpeg)"))
     return;
-  }
   REQUIRE(s.exit_code == 0);
   auto f = run_command(vdf::testing::vdf_exe() + " fid " + (tmp / "a").string() + " " + (tmp / "a.safetensors").string() +
                        " --weights recipe --device cpu --dims 64");
@@ -165,10 +162,7 @@ TEST_CASE("e2e: vdf eval --metrics clip (tiny CLIP, recipe weights): per-prompt 
           "[e2e][eval][clip]") {
   EVAL_REQUIRE_SHARED("assets/videos/nasa_13013.mp4");
   EVAL_REQUIRE_SHARED("assets/tokenizers/bpe_simple_vocab_16e6.txt.gz");
-  if (!have_ffmpeg()) {
-    WARN("skipped: the ffmpeg CLI is not installed");
-    return;
-  }
+  if (!vdf::testing::require_or_skip(have_ffmpeg(), "the ffmpeg CLI is not installed")) return;
   vdf::testing::TempDir tmp("vdf-e2e-clip");
   fs::create_directories(tmp / "gen");
   const std::vector<std::string> prompts = {"a rocket launch on a clear day", "a television test pattern",
@@ -271,10 +265,7 @@ TEST_CASE("e2e: vdf eval --metrics clip (tiny CLIP, recipe weights): per-prompt 
 
   // The real report in headless Chromium: loads, shows the metric table, the CLIP table, frames and plots.
   const std::string chromium = vdf::eval::testing::find_chromium();
-  if (chromium.empty()) {
-    WARN("skipped the Chromium check: chromium is not installed");
-    return;
-  }
+  if (!vdf::testing::require_or_skip(!chromium.empty(), "the Chromium check: chromium is not installed")) return;
   auto shot = vdf::eval::testing::render_in_chromium(chromium, keep, vdf::eval::testing::test_output_dir() / "e2e_clip_report.png");
   INFO(shot.dom.output.substr(0, 2000));
   REQUIRE(shot.dom.exit_code == 0);

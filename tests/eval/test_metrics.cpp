@@ -11,7 +11,7 @@
 #include "eval/metrics/preprocess.h"
 #include "eval/metrics/stats_cache.h"
 #include "eval/networks/extractors.h"
-#include "framework/core/sha1.h"
+#include "framework/core/hash.h"
 #include "framework/image/resize.h"
 #include "framework/tensor_io/safetensors.h"
 #include "framework/core/atomic_file.h"
@@ -44,10 +44,7 @@ TEST_CASE("inception score: improved-gan formula on known distributions", "[unit
 }
 
 TEST_CASE("inception score: matches numpy (improved-gan and torch-fidelity shuffle)", "[parity][eval][is]") {
-  if (!have_python()) {
-    WARN("skipped: the reference Python absent");
-    return;
-  }
+  if (!vdf::testing::require_or_skip(have_python(), "the reference Python is absent")) return;
   vdf::testing::TempDir tmp("vdf-is");
   auto logits = torch::randn({103, 1008}, torch::TensorOptions().dtype(torch::kFloat32)) * 3;
   vdf::tensor_io::save_safetensors(tmp / "l.safetensors", {{"l", logits}});
@@ -90,10 +87,7 @@ print('PERM ' + ' '.join(str(int(x)) for x in perm))
 }
 
 TEST_CASE("clean-fid preprocessing: PIL float bicubic matches Pillow 'F' resize", "[parity][eval][preprocess]") {
-  if (!have_python()) {
-    WARN("skipped: the reference Python absent");
-    return;
-  }
+  if (!vdf::testing::require_or_skip(have_python(), "the reference Python is absent")) return;
   EVAL_REQUIRE_SHARED("golden/resize/resize.safetensors");
   auto img = vdf::eval::testing::golden("resize/resize.safetensors").at("image_u8");  // 480x270
   vdf::testing::TempDir tmp("vdf-pil");
@@ -185,10 +179,7 @@ TEST_CASE("weights: provenance flags recipe and unknown files as non-standard", 
 }
 
 TEST_CASE("torchscript: Inception and I3D archives run through torch::jit::load", "[unit][eval][torchscript]") {
-  if (!have_python()) {
-    WARN("skipped: the reference Python absent");
-    return;
-  }
+  if (!vdf::testing::require_or_skip(have_python(), "the reference Python is absent")) return;
   vdf::testing::TempDir tmp("vdf-ts");
   // Tiny modules with the calling conventions of NVIDIA's inception-2015-12-05.pt (a `layers` submodule
   // on the normalized 299 input) and StyleGAN-V's i3d_torchscript.pt (forward kwargs).
@@ -214,10 +205,8 @@ torch.jit.script(I3D()).save(d + 'i3d.pt')
 print('OK')
 )");
   INFO(r.output);
-  if (r.exit_code != 0) {
-    WARN("skipped: could not script modules with the reference Python: " << r.output);
+  if (!vdf::testing::require_or_skip(r.exit_code == 0, "could not script modules with the reference Python: " + r.output))
     return;
-  }
   auto inc = InceptionExtractor::load((tmp / "inc.pt").string(), torch::kCPU);
   CHECK(inc.provenance().format == "torchscript");
   CHECK_FALSE(inc.provenance().standard);

@@ -7,6 +7,7 @@
 
 #include "eval/report/html_report.h"
 #include "eval/report/png.h"
+#include "framework/image/png.h"
 #include "framework/core/atomic_file.h"
 #include "tests/eval/eval_test_util.h"
 #include "tests/test_support.h"
@@ -37,15 +38,13 @@ HtmlReport sample_report() {
 
 TEST_CASE("report: PNG encoder writes a valid PNG (decoded back by Python)", "[unit][eval][report]") {
   auto im = torch::arange(0, 5 * 7 * 3, torch::kInt64).remainder(256).to(torch::kUInt8).reshape({5, 7, 3});
-  const std::string png = encode_png(im);
+  const std::string png = vdf::image::encode_png(im);
   CHECK(png.substr(1, 3) == "PNG");
   CHECK(base64("abc") == "YWJj");
   CHECK(base64("ab") == "YWI=");
   CHECK(base64("a") == "YQ==");
-  if (!fs::exists(vdf::testing::python())) {
-    WARN("skipped PNG decode check: the reference Python absent");
+  if (!vdf::testing::require_or_skip(fs::exists(vdf::testing::python()), "the PNG decode check: the reference Python is absent"))
     return;
-  }
   vdf::testing::TempDir tmp("vdf-png");
   vdf::write_file_atomic(tmp / "a.png", png);
   auto r = vdf::testing::run_command(vdf::testing::python() + " -c \"from PIL import Image; import numpy as np; "
@@ -70,10 +69,9 @@ TEST_CASE("report: HTML has the sections, escapes text, inline SVG and base64 im
 
 TEST_CASE("report: renders in headless Chromium with the table and images", "[e2e][eval][report]") {
   const std::string chromium = vdf::eval::testing::find_chromium();
-  if (chromium.empty()) {
-    WARN("skipped: chromium is not installed (apt-get install chromium; tools/setup_debian.sh)");
+  if (!vdf::testing::require_or_skip(!chromium.empty(),
+                                     "chromium is not installed (apt-get install chromium; tools/setup_debian.sh)"))
     return;
-  }
   const fs::path out = vdf::eval::testing::test_output_dir();
   const fs::path html = out / "report_sample.html";
   sample_report().write(html);

@@ -11,7 +11,8 @@
 #include "framework/models/clip/preprocess.h"
 #include "framework/models/clip/tokenizer.h"
 #include "framework/models/text/clip_text_encoder.h"
-#include "framework/models/weights.h"
+#include "framework/tensor_io/recipe.h"
+#include "framework/tensor_io/weights.h"
 #include "tests/test_support.h"
 #include "framework/tensor_io/safetensors.h"
 
@@ -27,25 +28,22 @@ const char* kClipBpe = "assets/tokenizers/bpe_simple_vocab_16e6.txt.gz";
 }  // namespace
 
 TEST_CASE("recipe: golden vectors and CLIP checksums", "[unit][parity][clip]") {
-  if (!has_shared("golden/recipe/recipe_vectors.safetensors") || !has_shared(kClipKeys)) {
-    WARN("skipped: ../shared/golden/recipe absent");
-    return;
-  }
+  if (!vdf::testing::require_shared({"golden/recipe/recipe_vectors.safetensors", kClipKeys})) return;
   auto v = tensor_io::load_safetensors(shared("golden/recipe/recipe_vectors.safetensors"));
   for (const char* key : {"fc.weight", "visual.transformer.resblocks.0.attn.in_proj_weight"}) {
     auto u = v.at(std::string("u_first8/") + key);  // u values; role "other" gives 0.02*u
-    auto t = models::recipe_tensor(key, {8}, "other");
+    auto t = tensor_io::recipe_tensor(key, {8}, tensor_io::RecipeRole::other);
     CHECK(vdf::testing::max_abs(t, (u * 0.02).to(torch::kFloat32)) == 0.0);
   }
   // checksums of every CLIP tensor: numel, sum, sum of squares, first, last
   auto sums = tensor_io::load_safetensors(shared("golden/recipe/clip_checksums.safetensors")).at("checksums");
   clip::ClipModel model(clip::ClipConfig::vit_b32());
-  models::fill_recipe_from_keys(*model, shared(kClipKeys));
-  auto roles = models::recipe_roles(*model);
+  tensor_io::fill_with_recipe(*model, shared(kClipKeys));
+  auto roles = tensor_io::recipe_roles(*model);
   std::ifstream in(shared(kClipKeys));
   std::string line;
   int i = 0, role_ok = 0;
-  auto sd = models::state_dict(*model);
+  auto sd = tensor_io::state_dict(*model);
   while (std::getline(in, line)) {
     std::istringstream ls(line);
     std::string key, shape, role;
@@ -64,10 +62,7 @@ TEST_CASE("recipe: golden vectors and CLIP checksums", "[unit][parity][clip]") {
 }
 
 TEST_CASE("clip preprocess: resize, crop, normalize equal the golden", "[unit][parity][clip]") {
-  if (!has_shared(kClipGolden)) {
-    WARN("skipped: ../shared/" << kClipGolden << " absent");
-    return;
-  }
+  if (!vdf::testing::require_shared({kClipGolden})) return;
   auto g = tensor_io::load_safetensors(shared(kClipGolden));
   for (int i = 0; i < 3; ++i) {
     auto img = g.at("image_" + std::to_string(i) + "_u8");
@@ -82,13 +77,10 @@ TEST_CASE("clip preprocess: resize, crop, normalize equal the golden", "[unit][p
 }
 
 TEST_CASE("clip ViT-B/32: image and text embeddings match the golden", "[parity][clip]") {
-  if (!has_shared(kClipGolden) || !has_shared(kClipKeys)) {
-    WARN("skipped: ../shared/golden/clip absent");
-    return;
-  }
+  if (!vdf::testing::require_shared({kClipGolden, kClipKeys})) return;
   auto g = tensor_io::load_safetensors(shared(kClipGolden));
   clip::ClipModel model(clip::ClipConfig::vit_b32());
-  models::fill_recipe_from_keys(*model, shared(kClipKeys));
+  tensor_io::fill_with_recipe(*model, shared(kClipKeys));
   model->eval();
   torch::NoGradGuard ng;
   auto img = model->encode_image(g.at("images_preprocessed"));
@@ -102,7 +94,7 @@ TEST_CASE("clip ViT-B/32: image and text embeddings match the golden", "[parity]
   CHECK(rt < 1e-4);
   auto [logits, logits_t] = model->forward(g.at("images_preprocessed"), g.at("text_tokens"));
   CHECK(vdf::testing::rel_err(logits, g.at("logits_per_image")) < 1e-4);
-  if (has_shared(kClipBpe)) {
+  if (vdf::testing::require_shared({kClipBpe})) {
     // the golden tokens are the tokenizer's output for the metadata texts
     auto meta_texts = std::vector<std::string>{
         "an astronaut in a white suit standing on an orange lift next to a giant golden mirror",
@@ -115,9 +107,9 @@ TEST_CASE("clip ViT-B/32: image and text embeddings match the golden", "[parity]
 }
 
 TEST_CASE("clip sizes: key names and shapes", "[unit][clip]") {
-  auto b32 = models::state_dict(*clip::ClipModel(clip::ClipConfig::vit_b32()));
+  auto b32 = tensor_io::state_dict(*clip::ClipModel(clip::ClipConfig::vit_b32()));
   CHECK(b32.size() == 302);
-  if (has_shared(kClipKeys)) {
+  if (vdf::testing::require_shared({kClipKeys})) {
     std::ifstream in(shared(kClipKeys));
     std::string key, shape, role;
     while (in >> key >> shape >> role) {
@@ -125,7 +117,7 @@ TEST_CASE("clip sizes: key names and shapes", "[unit][clip]") {
       REQUIRE(b32.count(key) == 1);
     }
   }
-  auto l14 = models::state_dict(*clip::ClipModel(clip::ClipConfig::vit_l14()));
+  auto l14 = tensor_io::state_dict(*clip::ClipModel(clip::ClipConfig::vit_l14()));
   CHECK(l14.at("visual.conv1.weight").sizes() == torch::IntArrayRef({1024, 3, 14, 14}));
   CHECK(l14.at("visual.positional_embedding").sizes() == torch::IntArrayRef({257, 1024}));
   CHECK(l14.at("visual.proj").sizes() == torch::IntArrayRef({1024, 768}));
@@ -136,10 +128,7 @@ TEST_CASE("clip sizes: key names and shapes", "[unit][clip]") {
 }
 
 TEST_CASE("clip text encoder: tiny recipe config, mask and pooled", "[unit][clip]") {
-  if (!has_shared(kClipBpe)) {
-    WARN("skipped: ../shared/" << kClipBpe << " absent");
-    return;
-  }
+  if (!vdf::testing::require_shared({kClipBpe})) return;
   config::TextEncoderConfig cfg;
   cfg.size = "tiny";
   cfg.device = "cpu";

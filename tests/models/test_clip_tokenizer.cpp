@@ -24,10 +24,7 @@ const ClipTokenizer& tokenizer() {
 }  // namespace
 
 TEST_CASE("clip tokenizer: ids equal the golden for every prompt", "[unit][parity][clip]") {
-  if (!has_shared(kTokenizerBpe) || !has_shared(kTokenizerGolden)) {
-    WARN("skipped: ../shared/" << kTokenizerBpe << " or " << kTokenizerGolden << " is absent");
-    return;
-  }
+  if (!vdf::testing::require_shared({kTokenizerBpe, kTokenizerGolden})) return;
   const auto& tok = tokenizer();
   auto records = nlohmann::json::parse(vdf::read_file(shared(kTokenizerGolden)));
   REQUIRE(records.size() == 60);
@@ -64,10 +61,7 @@ TEST_CASE("clip tokenizer: ids equal the golden for every prompt", "[unit][parit
 }
 
 TEST_CASE("clip tokenizer: truncation, errors, decode round trip", "[unit][clip]") {
-  if (!has_shared(kTokenizerBpe)) {
-    WARN("skipped: ../shared/" << kTokenizerBpe << " is absent");
-    return;
-  }
+  if (!vdf::testing::require_shared({kTokenizerBpe})) return;
   const auto& tok = tokenizer();
   std::string long_text;
   for (int i = 0; i < 100; ++i) long_text += "word ";
@@ -96,10 +90,7 @@ TEST_CASE("clip unicode: NFC, lower, html unescape", "[unit][clip]") {
 }
 
 TEST_CASE("vdf tokenize: --text and --file print ids as JSON", "[e2e][clip]") {
-  if (!has_shared(kTokenizerBpe) || !has_shared("golden/clip_tokenizer/prompts.json")) {
-    WARN("skipped: ../shared/" << kTokenizerBpe << " or the golden prompts are absent");
-    return;
-  }
+  if (!vdf::testing::require_shared({kTokenizerBpe, "golden/clip_tokenizer/prompts.json"})) return;
   const std::string vocab = " --vocab '" + shared(kTokenizerBpe).string() + "'";
   auto r = vdf::testing::run_command(vdf::testing::vdf_exe() + " tokenize --text 'A dog, running!' --no-pad" + vocab);
   REQUIRE(r.exit_code == 0);

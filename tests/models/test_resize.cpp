@@ -16,10 +16,7 @@ const char* kResizeGolden = "golden/resize/resize.safetensors";
 }  // namespace
 
 TEST_CASE("resize: PIL bicubic u8, center crop, CLIP normalize, torch bilinear equal the golden", "[unit][parity][image]") {
-  if (!has_shared(kResizeGolden)) {
-    WARN("skipped: ../shared/" << kResizeGolden << " absent");
-    return;
-  }
+  if (!vdf::testing::require_shared({kResizeGolden})) return;
   auto g = tensor_io::load_safetensors(shared(kResizeGolden));
   auto img = g.at("image_u8");  // [270,480,3]
   auto [h, w] = image::short_side_resize_shape(270, 480, 224);

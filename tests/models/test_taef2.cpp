@@ -17,7 +17,6 @@ const char* kEnc = "assets/vae/taef2_encoder.pth";
 const char* kDec = "assets/vae/taef2_decoder.pth";
 const char* kTaef2Golden = "golden/taef2/taef2.safetensors";
 
-bool have_all() { return has_shared(kEnc) && has_shared(kDec) && has_shared(kTaef2Golden); }
 
 double psnr(const torch::Tensor& a, const torch::Tensor& b) {
   auto mse = (a.to(torch::kFloat64) - b.to(torch::kFloat64)).pow(2).mean().item<double>();
@@ -26,10 +25,7 @@ double psnr(const torch::Tensor& a, const torch::Tensor& b) {
 }  // namespace
 
 TEST_CASE("taef2: latents and decoded frames match the golden", "[parity][vae]") {
-  if (!have_all()) {
-    WARN("skipped: TAEF2 weights or ../shared/" << kTaef2Golden << " absent");
-    return;
-  }
+  if (!vdf::testing::require_shared({kEnc, kDec, kTaef2Golden})) return;
   auto vae = vae::TaesdVae::taef2(shared(kEnc), shared(kDec));
   auto g = tensor_io::load_safetensors(shared(kTaef2Golden));
   const double golden_psnr[3] = {33.540172, 27.052525, 23.985890};
@@ -61,10 +57,7 @@ TEST_CASE("taef2: latents and decoded frames match the golden", "[parity][vae]")
 }
 
 TEST_CASE("taef2: video interface folds time into batch and chunks", "[unit][vae]") {
-  if (!have_all()) {
-    WARN("skipped: TAEF2 weights absent");
-    return;
-  }
+  if (!vdf::testing::require_shared({kEnc, kDec, kTaef2Golden})) return;
   auto g = tensor_io::load_safetensors(shared(kTaef2Golden));
   auto frame = g.at("input_0");  // [1,3,144,256]
   // B=2, T=3 video: frames are the golden frame, flipped, and darkened

@@ -4,7 +4,7 @@
 
 #include "framework/core/error.h"
 #include "framework/models/vae/taehv.h"
-#include "framework/models/weights.h"
+#include "framework/tensor_io/weights.h"
 #include "tests/test_support.h"
 #include "framework/tensor_io/safetensors.h"
 
@@ -15,7 +15,7 @@ namespace {
 
 TEST_CASE("taehv: key names follow taehv.pth", "[unit][vae]") {
   vae::TaehvModel m(vae::TaehvArch{});
-  auto sd = models::state_dict(*m);
+  auto sd = tensor_io::state_dict(*m);
   // encoder: 0 conv, 2 TPool, 3 conv s2, 4..6 MemBlock, ..., 17 conv; decoder: 1 conv, 3..5 MemBlock,
   // 7 TGrow, 8 conv, ..., 22 conv
   for (const char* k : {"encoder.0.weight", "encoder.0.bias", "encoder.2.conv.weight", "encoder.3.weight",
@@ -81,7 +81,7 @@ TEST_CASE("taehv: chunked processing equals one pass", "[unit][vae]") {
 TEST_CASE("taehv: recipe weights round-trip through safetensors with strict loading", "[unit][vae]") {
   vdf::testing::TempDir tmp;
   auto src = vae::TaehvVae::recipe(vae::TaehvArch{});
-  auto sd = models::state_dict(*src->model());
+  auto sd = tensor_io::state_dict(*src->model());
   // recipe values follow the golden definition: spot-check roles
   CHECK(sd.at("encoder.0.bias").abs().max().item<float>() <= 0.01f);
   CHECK(sd.at("encoder.0.weight").abs().max().item<float>() <= std::sqrt(3.0f / 27.0f) + 1e-6f);
@@ -91,7 +91,7 @@ TEST_CASE("taehv: recipe weights round-trip through safetensors with strict load
   auto loaded = vae::TaehvVae::from_file(path, vae::TaehvArch{});
   CHECK(loaded->info().pretrained);
   CHECK(loaded->info().weights_sha256.size() == 64);
-  for (const auto& [k, v] : models::state_dict(*loaded->model())) CHECK(torch::equal(v, sd.at(k)));
+  for (const auto& [k, v] : tensor_io::state_dict(*loaded->model())) CHECK(torch::equal(v, sd.at(k)));
   auto video = torch::rand({1, 3, 4, 16, 16});
   CHECK(torch::equal(src->encode(video), loaded->encode(video)));
 
@@ -116,5 +116,5 @@ TEST_CASE("taehv: recipe weights round-trip through safetensors with strict load
   wide["decoder.7.conv.weight"] = torch::cat({torch::zeros({256, 256, 1, 1}), tm.at("decoder.7.conv.weight")}, 0);
   tensor_io::save_safetensors(tmp / "wide.safetensors", wide);
   auto w = vae::TaehvVae::from_file(tmp / "wide.safetensors", vae::TaehvArch{});
-  CHECK(torch::equal(models::state_dict(*w->model()).at("decoder.7.conv.weight"), tm.at("decoder.7.conv.weight")));
+  CHECK(torch::equal(tensor_io::state_dict(*w->model()).at("decoder.7.conv.weight"), tm.at("decoder.7.conv.weight")));
 }

@@ -14,10 +14,8 @@
 using namespace vdf::testing;
 
 TEST_CASE("quickstart e2e: reduced run produces MP4s, a report, and beats the untrained model", "[e2e][quickstart]") {
-  if (!has_shared("assets/vae/taef2_encoder.pth") || !has_shared("assets/tokenizers/bpe_simple_vocab_16e6.txt.gz")) {
-    WARN("skipped: ../shared/assets (TAEF2 weights, CLIP tokenizer) not found");
+  if (!vdf::testing::require_shared({"assets/vae/taef2_encoder.pth", "assets/tokenizers/bpe_simple_vocab_16e6.txt.gz"}))
     return;
-  }
   TempDir dir("vdf-quickstart");
   const std::string cmd =
       "cd " + source_dir().string() + " && VDF=" + vdf_exe() + " VDF_QUICKSTART_OUT=" + dir.path().string() +

@@ -52,10 +52,7 @@ TEST_CASE("cli: vdf inspect lists safetensors keys, --json, and rejects a corrup
 }
 
 TEST_CASE("cli: vdf inspect taef2_encoder.pth lists 79 tensors; vdf convert to safetensors", "[e2e][cli]") {
-  if (!testing::has_shared("assets/vae/taef2_encoder.pth")) {
-    WARN("skipped: ../shared/assets/vae/taef2_encoder.pth not found");
-    return;
-  }
+  if (!testing::require_shared({"assets/vae/taef2_encoder.pth"})) return;
   auto pth = testing::shared("assets/vae/taef2_encoder.pth");
   auto r = testing::run_command(testing::vdf_exe() + " inspect " + pth.string());
   CHECK(r.exit_code == 0);

@@ -69,10 +69,7 @@ std::string dtype_name(torch::ScalarType t) {
 void compare_with_python(const std::string& path, const NamedTensors& ours) {
   std::vector<PyTensor> ref;
   std::string error;
-  if (!python_listing(path, ref, error)) {
-    WARN("skipped the torch.load comparison: " << error);
-    return;
-  }
+  if (!testing::require_or_skip(python_listing(path, ref, error), "the torch.load comparison: " + error)) return;
   REQUIRE(ref.size() == ours.size());
   for (size_t i = 0; i < ref.size(); ++i) {
     INFO(ref[i].key);
@@ -88,10 +85,7 @@ void compare_with_python(const std::string& path, const NamedTensors& ours) {
 }  // namespace
 
 TEST_CASE("pth: taef2_encoder.pth (OrderedDict, fp16) matches torch.load", "[unit][parity]") {
-  if (!testing::has_shared("assets/vae/taef2_encoder.pth")) {
-    WARN("skipped: ../shared/assets/vae/taef2_encoder.pth not found");
-    return;
-  }
+  if (!testing::require_shared({"assets/vae/taef2_encoder.pth"})) return;
   auto path = testing::shared("assets/vae/taef2_encoder.pth");
   CHECK(is_zip_file(path));
   auto tensors = load_pth(path);
@@ -102,10 +96,7 @@ TEST_CASE("pth: taef2_encoder.pth (OrderedDict, fp16) matches torch.load", "[uni
 
 TEST_CASE("pth: a single uint8 frame tensor matches torch.load", "[unit][parity]") {
   const std::string rel = "assets/videos/nasa_13013.mp4.stream3.frame000000.pt";
-  if (!testing::has_shared(rel)) {
-    WARN("skipped: ../shared/" << rel << " not found");
-    return;
-  }
+  if (!testing::require_shared({rel})) return;
   auto tensors = load_pth(testing::shared(rel));
   REQUIRE(tensors.size() == 1);
   CHECK(tensors[0].first.empty());
@@ -140,10 +131,7 @@ TEST_CASE("pth: generated files: dict, nested, views with offsets/strides, share
       "[zo.writestr(n,zi.read(n)) for n in zi.namelist()];zo.close()\" " +
       plain + " " + deflated;
   auto r = testing::run_command(py);
-  if (r.exit_code != 0) {
-    WARN("skipped: could not generate files with torch: " << r.output);
-    return;
-  }
+  if (!testing::require_or_skip(r.exit_code == 0, "could not generate files with torch: " + r.output)) return;
   auto a = load_pth(plain);
   std::vector<std::string> keys;
   for (const auto& [k, t] : a) keys.push_back(k);
@@ -167,10 +155,7 @@ TEST_CASE("pth: generated files: dict, nested, views with offsets/strides, share
 
 TEST_CASE("pth: hostile inputs give clear errors", "[unit]") {
   const std::string rel = "assets/videos/nasa_13013.mp4.stream3.frame000000.pt";
-  if (!testing::has_shared(rel)) {
-    WARN("skipped: ../shared/" << rel << " not found");
-    return;
-  }
+  if (!testing::require_shared({rel})) return;
   const std::string good = read_file(testing::shared(rel));
   auto error_of = [](const std::string& bytes) -> std::string {
     try {

@@ -180,10 +180,7 @@ TEST_CASE("safetensors: hostile files give clear errors naming the file and key"
 }
 
 TEST_CASE("safetensors: golden frechet case_b matches Python's reading", "[unit][parity]") {
-  if (!testing::has_shared("golden/frechet/case_b.safetensors")) {
-    WARN("skipped: ../shared/golden/frechet/case_b.safetensors not found");
-    return;
-  }
+  if (!testing::require_shared({"golden/frechet/case_b.safetensors"})) return;
   auto path = testing::shared("golden/frechet/case_b.safetensors");
   auto file = SafetensorsFile::open(path);
   CHECK(file.keys().size() == 9);
@@ -202,10 +199,7 @@ TEST_CASE("safetensors: golden frechet case_b matches Python's reading", "[unit]
       "e=h['sigma2'];s=np.frombuffer(b[8+n+e['data_offsets'][0]:8+n+e['data_offsets'][1]],'<f8');"
       "print(repr(float(x[0])),repr(float(x[-1])),repr(float(x[1234])),repr(float(s.sum())))\"";
   auto r = testing::run_command(py);
-  if (r.exit_code != 0) {
-    WARN("skipped the Python comparison: " << r.output);
-    return;
-  }
+  if (!testing::require_or_skip(r.exit_code == 0, "the Python comparison: " + r.output)) return;
   std::istringstream in(r.output);
   double first, last, mid, sigma_sum;
   in >> first >> last >> mid >> sigma_sum;

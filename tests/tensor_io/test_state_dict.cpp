@@ -9,7 +9,7 @@
 #include "framework/core/hash.h"
 #include "framework/tensor_io/recipe.h"
 #include "framework/tensor_io/safetensors.h"
-#include "framework/tensor_io/state_dict.h"
+#include "framework/tensor_io/weights.h"
 #include "tests/test_support.h"
 
 using namespace vdf;
@@ -37,7 +37,7 @@ TEST_CASE("state_dict: strict loading round trip and every kind of problem", "[u
   Tiny src;
   auto sd = state_dict(*src);
   CHECK(sd.size() == 2 + 5 + 2);  // conv weight/bias, bn 2 parameters + 3 buffers, fc weight/bias
-  load_state_dict_strict(*a, sd);
+  load_weights(*a, sd);
   for (const auto& [k, t] : state_dict(*a)) CHECK(torch::equal(t, sd.at(k)));
 
   SECTION("missing, unexpected and mis-shaped keys are all reported with both shapes") {
@@ -46,7 +46,7 @@ TEST_CASE("state_dict: strict loading round trip and every kind of problem", "[u
     bad["extra.weight"] = torch::zeros({5});
     bad["conv.weight"] = torch::zeros({4, 3, 5, 5});
     try {
-      load_state_dict_strict(*b, bad, {true, "tiny.safetensors"});
+      load_weights(*b, bad, {true, "tiny.safetensors"});
       FAIL("no error");
     } catch (const Error& e) {
       std::string m = e.what();
@@ -62,16 +62,16 @@ TEST_CASE("state_dict: strict loading round trip and every kind of problem", "[u
   SECTION("many problems are counted, the first few listed") {
     TensorMap lots = sd;
     for (int i = 0; i < 20; ++i) lots["junk." + std::to_string(i)] = torch::zeros({1});
-    CHECK_THROWS_WITH(load_state_dict_strict(*b, lots), Catch::Contains("20 unexpected") && Catch::Contains("(and 12 more)"));
+    CHECK_THROWS_WITH(load_weights(*b, lots), Catch::Contains("20 unexpected") && Catch::Contains("(and 12 more)"));
   }
   SECTION("dtype conversion is explicit") {
     TensorMap half;
     for (const auto& [k, t] : sd) half[k] = t.is_floating_point() ? t.to(torch::kFloat16) : t;
     LoadOptions strict_dtype;
     strict_dtype.convert_dtype = false;
-    CHECK_THROWS_WITH(load_state_dict_strict(*b, half, strict_dtype),
+    CHECK_THROWS_WITH(load_weights(*b, half, strict_dtype),
                       Catch::Contains("wrong dtype") && Catch::Contains("Half") && Catch::Contains("Float"));
-    load_state_dict_strict(*b, half);
+    load_weights(*b, half);
     CHECK(b->fc->weight.scalar_type() == torch::kFloat32);
     CHECK(torch::allclose(b->fc->weight, sd.at("fc.weight"), 1e-3, 1e-3));
   }
@@ -81,8 +81,32 @@ TEST_CASE("state_dict: strict loading round trip and every kind of problem", "[u
     nested["optimizer.step"] = torch::zeros({1});
     LoadOptions o;
     o.prefix = "model.";
-    load_state_dict_strict(*b, nested, o);
+    load_weights(*b, nested, o);
     CHECK(torch::equal(b->conv->weight, sd.at("conv.weight")));
+  }
+  SECTION("a name-conversion table maps another layout's names, after the prefix") {
+    TensorMap other;  // e.g. a checkpoint whose names differ from the module's
+    for (const auto& [k, t] : sd) {
+      std::string name = k;
+      if (k.rfind("conv.", 0) == 0) name = "stem.proj." + k.substr(5);
+      if (k.rfind("bn.", 0) == 0) name = "stem.norm." + k.substr(3);
+      other["net." + name] = t;
+    }
+    LoadOptions o;
+    o.prefix = "net.";
+    o.what = "other layout";
+    o.rename = {{"stem.proj.", "conv."}, {"stem.norm.", "bn."}};
+    load_weights(*b, other, o);
+    CHECK(torch::equal(b->conv->weight, sd.at("conv.weight")));
+    CHECK(torch::equal(b->bn->running_var, sd.at("bn.running_var")));
+    // a file name no rule matches stays as it is: reported as unexpected, with the converted module name missing
+    other["net.stem.extra.weight"] = torch::zeros({1});
+    CHECK_THROWS_WITH(load_weights(*b, other, o), Catch::Contains("loading other layout strictly") &&
+                                                      Catch::Contains("'stem.extra.weight' (file shape [1])"));
+    other.erase("net.stem.extra.weight");
+    // two file names converting to one module name
+    other["net.conv.weight"] = sd.at("conv.weight");
+    CHECK_THROWS_WITH(load_weights(*b, other, o), Catch::Contains("both convert to 'conv.weight'"));
   }
 }
 
@@ -96,17 +120,14 @@ TEST_CASE("state_dict: load_weights_file reads safetensors and .pth by content",
   CHECK_THROWS_WITH(load_weights_file(tmp / "none.pth"), Catch::Contains("none.pth"));
   std::ofstream(tmp / "legacy.pth") << "not a zip";
   CHECK_THROWS_WITH(load_weights_file(tmp / "legacy.pth"), Catch::Contains("legacy.pth") && Catch::Contains("zip"));
-  if (testing::has_shared("assets/vae/taef2_encoder.pth")) {
+  if (testing::require_shared({"assets/vae/taef2_encoder.pth"})) {
     auto enc = load_weights_file(testing::shared("assets/vae/taef2_encoder.pth"));
     CHECK(enc.size() == 79);
   }
 }
 
 TEST_CASE("recipe: splitmix64, fnv1a64 and u vectors match recipe_vectors.safetensors", "[unit][parity]") {
-  if (!testing::has_shared("golden/recipe/recipe_vectors.safetensors")) {
-    WARN("skipped: ../shared/golden/recipe/recipe_vectors.safetensors not found");
-    return;
-  }
+  if (!testing::require_shared({"golden/recipe/recipe_vectors.safetensors"})) return;
   auto f = SafetensorsFile::open(testing::shared("golden/recipe/recipe_vectors.safetensors"));
   uint64_t s = 1234567;
   auto ref = f.tensor("splitmix64_seed1234567_first5");
@@ -135,10 +156,7 @@ TEST_CASE("recipe: every key of clip, i3d and inception_fid matches the golden c
     INFO(model);
     const std::string keys_rel = "golden/" + model + "/keys.txt";
     const std::string sums_rel = "golden/recipe/" + model + "_checksums.safetensors";
-    if (!testing::has_shared(keys_rel) || !testing::has_shared(sums_rel)) {
-      WARN("skipped " << model << ": golden files not found");
-      continue;
-    }
+    if (!testing::require_shared({keys_rel, sums_rel})) continue;
     auto keys = read_recipe_keys(testing::shared(keys_rel));
     auto sums = load_safetensors(testing::shared(sums_rel)).at("checksums");
     REQUIRE(sums.size(0) == static_cast<int64_t>(keys.size()));

@@ -12,10 +12,7 @@ using vdf::testing::TempDir;
 namespace fs = std::filesystem;
 
 TEST_CASE("e2e: vdf train on synthetic latents, then vdf sample writes clips and sample.json", "[e2e][train]") {
-  if (!vdf::testing::has_shared("assets/tokenizers/bpe_simple_vocab_16e6.txt.gz")) {
-    WARN("skipped: ../shared/assets/tokenizers/bpe_simple_vocab_16e6.txt.gz is absent (CLIP tokenizer)");
-    return;
-  }
+  if (!vdf::testing::require_shared({"assets/tokenizers/bpe_simple_vocab_16e6.txt.gz"})) return;  // CLIP tokenizer
   TempDir tmp("vdf-e2e");
   const std::string exe = vdf::testing::vdf_exe();
   const std::string cfg = (vdf::testing::source_dir() / "configs/train/tiny_cpu.yaml").string();

@@ -27,11 +27,7 @@ config::VideoConfig small_config() {
   return c;
 }
 bool need_ffmpeg() {
-  if (!has_ffmpeg()) {
-    WARN("skipped: the ffmpeg CLI (makes the fixtures) is not installed");
-    return false;
-  }
-  return true;
+  return require_or_skip(has_ffmpeg(), "the ffmpeg CLI (makes the fixtures) is not installed");
 }
 }  // namespace
 
@@ -132,7 +128,10 @@ TEST_CASE("clips: every rejection path has its named reason", "[unit][video]") {
         "mostly_black");
   CHECK(reason_of(make_fixture("flat.mp4",
                                "-f lavfi -i color=c=0x3060c0:size=160x120:rate=10 -t 3 -c:v libx264 -preset ultrafast")) ==
-        "mostly_black");  // blank: a flat colour counts as well
+        "mostly_blank");  // a flat colour that is not dark: blank, not black
+  CHECK(reason_of(make_fixture("grey.mp4",
+                               "-f lavfi -i color=c=0x808080:size=160x120:rate=10 -t 3 -c:v libx264 -preset ultrafast")) ==
+        "mostly_blank");  // uniform mid-grey (RGB 128) is blank footage, not dark footage
   // Duplicates: the same content again, and re-encoded at another size and quality.
   data::DuplicateIndex index(cfg.duplicate_hamming);
   CHECK(reason_of(moving_video(), cfg, &index) == "accepted");
@@ -147,10 +146,7 @@ TEST_CASE("clips: every rejection path has its named reason", "[unit][video]") {
 
 TEST_CASE("clips: corrupted.mp4 follows the decode-error policy that the report states", "[unit][video]") {
   const auto path = video_asset("corrupted.mp4");
-  if (!fs::exists(path)) {
-    WARN("skipped: corrupted.mp4 is absent");
-    return;
-  }
+  if (!require_or_skip(fs::exists(path), path + " is absent")) return;
   auto cfg = small_config();
   cfg.max_clips_per_video = 0;
   cfg.static_threshold = 0;

@@ -13,14 +13,8 @@ using namespace vdf::testing::video;
 
 namespace {
 bool need_assets_and_ffmpeg() {
-  if (shared_videos().empty()) {
-    WARN("skipped: ../shared/assets/videos is absent");
-    return false;
-  }
-  if (!has_ffmpeg()) {
-    WARN("skipped: the ffmpeg CLI (the oracle) is not installed");
-    return false;
-  }
+  if (!require_or_skip(!shared_videos().empty(), "../shared/assets/videos is absent")) return false;
+  if (!require_or_skip(has_ffmpeg(), "the ffmpeg CLI (the oracle) is not installed")) return false;
   return true;
 }
 
@@ -71,10 +65,7 @@ TEST_CASE("video: frame selection on the second stream and at NTSC rates matches
 }
 
 TEST_CASE("video: probe reports streams, the chosen stream, rotation, fps and frame count", "[unit][video]") {
-  if (shared_videos().empty()) {
-    WARN("skipped: ../shared/assets/videos is absent");
-    return;
-  }
+  if (!require_or_skip(!shared_videos().empty(), "../shared/assets/videos is absent")) return;
   const auto nasa = probe_video(video_asset("nasa_13013.mp4"));
   CHECK(nasa.streams.size() == 6);
   CHECK(nasa.chosen_stream == 3);  // 480x270, the one ffmpeg maps by default
@@ -193,7 +184,7 @@ TEST_CASE("video: 10-bit and full-range sources convert like ffmpeg, not like 8-
 }
 
 TEST_CASE("video: variable frame rate input gives evenly spaced output", "[unit][video]") {
-  if (shared_videos().empty()) return;
+  if (!require_or_skip(!shared_videos().empty(), "../shared/assets/videos is absent")) return;
   DecodeOptions o;
   o.target_fps = 10;
   o.width = 16;
@@ -210,10 +201,7 @@ TEST_CASE("video: variable frame rate input gives evenly spaced output", "[unit]
 
 TEST_CASE("video: first frame of nasa stream 3 matches the reference decoder's tensor", "[parity][video]") {
   const std::string rel = "assets/videos/nasa_13013.mp4.stream3.frame000000.pt";
-  if (!has_shared(rel)) {
-    WARN("skipped: " << rel << " is absent");
-    return;
-  }
+  if (!require_shared({rel})) return;
   TempDir tmp("vdf-pt");
   const auto raw = (tmp.path() / "frame.raw").string();
   // The .pt is a torch zip file; the reference Python (reference side only) unpacks it to raw bytes.
@@ -221,10 +209,8 @@ TEST_CASE("video: first frame of nasa stream 3 matches the reference decoder's t
                              "assert tuple(t.shape)==(270,480,3) and t.dtype==torch.uint8; "
                              "open(sys.argv[2],'wb').write(t.contiguous().numpy().tobytes())\" " +
                              quote(shared(rel).string()) + " " + quote(raw));
-  if (r.exit_code != 0) {
-    WARN("skipped: the reference Python with torch could not read the reference: " << r.output);
+  if (!require_or_skip(r.exit_code == 0, "the reference Python with torch could not read the reference: " + r.output))
     return;
-  }
   std::ifstream f(raw, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   REQUIRE(bytes.size() == 270 * 480 * 3);
@@ -241,7 +227,7 @@ TEST_CASE("video: first frame of nasa stream 3 matches the reference decoder's t
 }
 
 TEST_CASE("video: decode options are checked and output sizes follow the crop mode", "[unit][video]") {
-  if (shared_videos().empty()) return;
+  if (!require_or_skip(!shared_videos().empty(), "../shared/assets/videos is absent")) return;
   const auto path = video_asset("nasa_13013.mp4");
   DecodeOptions o;
   o.max_frames = 2;

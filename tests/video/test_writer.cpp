@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "framework/video/decoder.h"
+#include "framework/image/png.h"
 #include "framework/video/image.h"
 #include "framework/video/probe.h"
 #include "framework/video/writer.h"
@@ -96,9 +97,9 @@ TEST_CASE("image: PNG round trip is exact; JPEG decodes like ffmpeg", "[unit][vi
   TempDir tmp;
   const auto img = moving_frames(1, 37, 53)[0];
   const auto png = (tmp / "a.png").string();
-  write_png(png, img);
+  vdf::image::write_png(png, img);
   CHECK(torch::equal(read_image(png), img));
-  if (!has_ffmpeg()) return;
+  if (!require_or_skip(has_ffmpeg(), "the ffmpeg CLI is not installed")) return;
   const auto jpg = (tmp / "a.jpg").string();
   REQUIRE(run_command("ffmpeg -nostdin -v error -y -i " + quote(png) + " -q:v 2 " + quote(jpg)).exit_code == 0);
   const auto ours = read_image(jpg);

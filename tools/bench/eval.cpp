@@ -175,7 +175,7 @@ int main(int argc, char** argv) {
 
   // ---- Inception throughput ----
   FidInceptionV3 net;
-  fill_recipe_by_role(*net, inception_recipe_role);
+  vdf::tensor_io::fill_recipe(*net, inception_recipe_role);
   net->eval();
   vdf::tensor_io::TensorMap w;
   for (auto& p : net->named_parameters()) w[p.key()] = p.value();

@@ -7,7 +7,7 @@
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/tensor_io/safetensors.h"
-#include "framework/tensor_io/state_dict.h"
+#include "framework/tensor_io/weights.h"
 #include "tools/vdf/command.h"
 
 namespace {

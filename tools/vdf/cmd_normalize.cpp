@@ -13,7 +13,7 @@
 #include "framework/core/atomic_file.h"
 #include "framework/core/log.h"
 #include "framework/video/decoder.h"
-#include "framework/video/image.h"
+#include "framework/image/png.h"
 #include "framework/video/writer.h"
 #include "tools/vdf/command.h"
 
@@ -78,7 +78,7 @@ void run(const NormalizeOptions& o) {
                                              ? o.output
                                              : fs::path(o.output).lexically_normal().string());
       fs::create_directories(tmp);
-      while (dec.next(&f)) video::write_png((tmp / fmt::format("{:06d}.png", n++)).string(), f.image);
+      while (dec.next(&f)) image::write_png((tmp / fmt::format("{:06d}.png", n++)).string(), f.image);
       if (fs::exists(o.output)) fs::remove(o.output);
       commit_rename(tmp, o.output);
     }

@@ -15,7 +15,7 @@
 #include "tools/vdf/command.h"
 #include "train/checkpoint.h"
 #include "train/sampling.h"
-#include "train/state_dict.h"
+#include "framework/tensor_io/weights.h"
 #include "train/trainer.h"
 
 namespace {
@@ -85,7 +85,7 @@ void run(const SampleOptions& o) {
   dit::Dit model(cfg.model);
   model->to(device);
   if (!untrained)
-    train::load_module_state(*model, tensor_io::load_safetensors(weights_file), weights_file.string());
+    tensor_io::load_weights(*model, tensor_io::load_weights_file(weights_file), {true, weights_file.string()});
   else
     VDF_WARN("--weights init: sampling the UNTRAINED model (initial weights of seed {}), a baseline", cfg.run.seed);
 

@@ -17,7 +17,7 @@
 #endif
 #include "train/dit_task.h"
 #include "train/sampling.h"
-#include "train/state_dict.h"
+#include "framework/tensor_io/weights.h"
 #include "train/trainer.h"
 
 namespace {
@@ -130,7 +130,9 @@ void run(const TrainOptions& o) {
       torch::manual_seed(cfg.run.seed);
       dit::Dit ema_model(cfg.model);
       ema_model->to(trainer.device());
-      train::load_module_state(*ema_model, trainer.ema().tensors(), "EMA weights");
+      tensor_io::LoadOptions ema_weights;
+      ema_weights.what = "EMA weights";
+      tensor_io::load_weights(*ema_model, trainer.ema().tensors(), ema_weights);
       train::SampleJob job;
       job.prompts = cfg.train.sample_prompts;
       job.sample = cfg.sample;

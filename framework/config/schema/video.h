@@ -47,7 +47,7 @@ struct VideoConfig {
   double static_threshold = 0.002;  // too_static: clip motion score (mean |frame diff|, 0..1) below this; 0 = off
   double black_threshold = 0.06;    // a frame is black/blank when its luma mean (0..1) is below this ...
   double blank_std = 0.01;          // ... or its luma standard deviation (0..1) is below this (flat colour)
-  double max_black_fraction = 0.5;  // mostly_black: fraction of black/blank frames in a clip above this
+  double max_black_fraction = 0.5;  // mostly_black/_blank: fraction of black or blank frames above this
   int duplicate_hamming = 6;        // duplicate: every frame hash within this Hamming distance; -1 = off
   std::string on_decode_error = "keep";   // keep: keep decodable frames | reject: reject on any error
   double max_decode_error_fraction = 0.5; // decode_errors: reject when errors / packets exceed this (keep policy)
@@ -93,7 +93,7 @@ struct VideoConfig {
     v("static_threshold", static_threshold, "too_static when clip motion (mean |diff|, 0..1) is below (0 = off)");
     v("black_threshold", black_threshold, "frame is black when luma mean (0..1) is below this");
     v("blank_std", blank_std, "frame is blank when luma std (0..1) is below this");
-    v("max_black_fraction", max_black_fraction, "mostly_black when this fraction of clip frames is black/blank");
+    v("max_black_fraction", max_black_fraction, "mostly_black / mostly_blank when this fraction of clip frames is black or blank");
     v("duplicate_hamming", duplicate_hamming, "near-duplicate when all frame hashes are within this distance (-1 = off)");
     v("on_decode_error", on_decode_error, "keep (decodable frames) | reject (any decode error)");
     v("max_decode_error_fraction", max_decode_error_fraction, "keep policy: reject above this error fraction");

@@ -2,7 +2,8 @@
 
 #include "framework/core/error.h"
 #include "framework/core/hash.h"
-#include "framework/models/weights.h"
+#include "framework/tensor_io/recipe.h"
+#include "framework/tensor_io/weights.h"
 
 namespace vdf::vae {
 
@@ -27,10 +28,13 @@ std::unique_ptr<TaesdVae> TaesdVae::taef2(const std::filesystem::path& encoder_p
   arch.latent_channels = 32;
   arch.midblock_gn = true;
   std::unique_ptr<TaesdVae> v(new TaesdVae(arch, chunk_frames));
-  models::load_strict(*v->encoder_, models::read_weights(encoder_path),
-                      "loading TAEF2 encoder '" + encoder_path.string() + "'");
-  models::load_strict(*v->decoder_, models::read_weights(decoder_path),
-                      "loading TAEF2 decoder '" + decoder_path.string() + "'");
+  tensor_io::LoadOptions options;
+  options.what = "TAEF2 encoder";
+  options.source = encoder_path.string();
+  tensor_io::load_weights(*v->encoder_, tensor_io::load_weights_file(encoder_path), options);
+  options.what = "TAEF2 decoder";
+  options.source = decoder_path.string();
+  tensor_io::load_weights(*v->decoder_, tensor_io::load_weights_file(decoder_path), options);
   v->info_.name = "taef2";
   v->info_.pretrained = true;
   v->info_.weights_path = encoder_path.string() + ";" + decoder_path.string();
@@ -40,8 +44,8 @@ std::unique_ptr<TaesdVae> TaesdVae::taef2(const std::filesystem::path& encoder_p
 
 std::unique_ptr<TaesdVae> TaesdVae::recipe(const std::string& name, const TaesdArch& arch, int64_t chunk_frames) {
   std::unique_ptr<TaesdVae> v(new TaesdVae(arch, chunk_frames));
-  models::fill_recipe(*v->encoder_);
-  models::fill_recipe(*v->decoder_);
+  tensor_io::fill_recipe(*v->encoder_);
+  tensor_io::fill_recipe(*v->decoder_);
   v->info_.name = name + " (recipe weights, not pretrained)";
   v->info_.pretrained = false;
   v->info_.weights_sha256 = "recipe:" + name;

@@ -3,7 +3,8 @@
 #include "framework/core/error.h"
 #include "framework/core/hash.h"
 #include "framework/models/vae/taesd_layers.h"
-#include "framework/models/weights.h"
+#include "framework/tensor_io/recipe.h"
+#include "framework/tensor_io/weights.h"
 
 namespace vdf::vae {
 
@@ -74,16 +75,19 @@ TaehvVae::TaehvVae(const TaehvArch& arch, int64_t chunk_frames) : model_(arch), 
 std::unique_ptr<TaehvVae> TaehvVae::from_file(const std::filesystem::path& path, const TaehvArch& arch,
                                               int64_t chunk_frames) {
   std::unique_ptr<TaehvVae> v(new TaehvVae(arch, chunk_frames));
-  auto tensors = models::read_weights(path);
+  auto tensors = tensor_io::load_weights_file(path);
   // upstream patch_tgrow_layers: TGrow weights with more output channels keep the last ones
-  auto own = models::state_dict(*v->model_);
+  auto own = tensor_io::state_dict(*v->model_);
   for (auto& [k, t] : tensors) {
     auto it = own.find(k);
     if (it != own.end() && k.rfind("decoder.", 0) == 0 && t.dim() == 4 && t.size(0) > it->second.size(0) &&
         t.size(1) == it->second.size(1) && t.size(2) == 1 && t.size(3) == 1)
       t = t.slice(0, t.size(0) - it->second.size(0));
   }
-  models::load_strict(*v->model_, tensors, "loading TAEHV '" + path.string() + "'");
+  tensor_io::LoadOptions options;
+  options.what = "TAEHV";
+  options.source = path.string();
+  tensor_io::load_weights(*v->model_, tensors, options);
   v->info_.name = "taehv";
   v->info_.pretrained = true;
   v->info_.weights_path = path.string();
@@ -93,7 +97,7 @@ std::unique_ptr<TaehvVae> TaehvVae::from_file(const std::filesystem::path& path,
 
 std::unique_ptr<TaehvVae> TaehvVae::recipe(const TaehvArch& arch, int64_t chunk_frames) {
   std::unique_ptr<TaehvVae> v(new TaehvVae(arch, chunk_frames));
-  models::fill_recipe(*v->model_);
+  tensor_io::fill_recipe(*v->model_);
   v->info_.name = "taehv (recipe weights, not pretrained)";
   v->info_.pretrained = false;
   v->info_.weights_sha256 = "recipe:taehv";

@@ -63,11 +63,8 @@ text_encoder:
 }
 
 bool have_assets() {
-  if (has_shared("assets/videos") && has_shared("assets/vae/taef2_encoder.pth") && has_shared("golden/clip/images") &&
-      has_shared("assets/tokenizers/bpe_simple_vocab_16e6.txt.gz"))
-    return true;
-  WARN("skipping: ../shared/assets (videos, TAEF2 weights, tokenizer) or golden/clip/images not found");
-  return false;
+  return vdf::testing::require_shared({"assets/videos", "assets/vae/taef2_encoder.pth", "golden/clip/images",
+                                       "assets/tokenizers/bpe_simple_vocab_16e6.txt.gz"});
 }
 
 }  // namespace

@@ -1,12 +1,11 @@
-#include "framework/tensor_io/state_dict.h"
-
-#include <fmt/ranges.h>
+#include "framework/tensor_io/weights.h"
 
 #include <fstream>
 #include <map>
 #include <set>
 
 #include "framework/core/error.h"
+#include "framework/core/format.h"
 #include "framework/core/log.h"
 #include "framework/tensor_io/pth.h"
 
@@ -14,12 +13,29 @@ namespace vdf::tensor_io {
 
 namespace {
 
-std::string shape_str(torch::IntArrayRef sizes) { return fmt::format("[{}]", fmt::join(sizes, ",")); }
-
 bool has_magic(const std::filesystem::path& path, const char* magic, size_t n) {
   std::ifstream in(path, std::ios::binary);
   std::string head(n, '\0');
   return in.read(head.data(), static_cast<std::streamsize>(n)) && head.compare(0, n, magic, n) == 0;
+}
+
+// The file's tensors under the module's names: prefix filter, then the name-conversion table.
+TensorMap convert_names(const TensorMap& tensors, const LoadOptions& options, const std::string& source) {
+  TensorMap out;
+  std::map<std::string, std::string> origin;  // module name -> file name
+  for (const auto& [k, t] : tensors) {
+    if (k.compare(0, options.prefix.size(), options.prefix) != 0) continue;
+    std::string name = k.substr(options.prefix.size());
+    for (const auto& r : options.rename)
+      if (name.compare(0, r.from.size(), r.from) == 0) {
+        name = r.to + name.substr(r.from.size());
+        break;
+      }
+    auto [it, inserted] = origin.emplace(name, k);
+    VDF_CHECK(inserted, "loading {}: file keys '{}' and '{}' both convert to '{}'", source, it->second, k, name);
+    out.emplace(name, t);
+  }
+  return out;
 }
 
 }  // namespace
@@ -48,20 +64,29 @@ TensorMap state_dict(const torch::nn::Module& module) {
   return out;
 }
 
-void load_state_dict_strict(torch::nn::Module& module, const TensorMap& tensors, const LoadOptions& options) {
-  const std::string source = options.source.empty() ? "weights" : "'" + options.source + "'";
-  // The file's tensors, after the optional prefix filter.
-  TensorMap file;
-  for (const auto& [k, t] : tensors) {
-    if (options.prefix.empty()) file.emplace(k, t);
-    else if (k.compare(0, options.prefix.size(), options.prefix) == 0) file.emplace(k.substr(options.prefix.size()), t);
-  }
+TensorMap state_dict_copy(const torch::nn::Module& module) {
+  TensorMap out;
+  for (const auto& [k, v] : state_dict(module)) out.emplace(k, v.to(torch::kCPU).contiguous().clone());
+  return out;
+}
+
+TensorMap to_cpu(const TensorMap& tensors) {
+  TensorMap out;
+  for (const auto& [k, v] : tensors) out.emplace(k, v.detach().to(torch::kCPU).contiguous());
+  return out;
+}
+
+void load_weights(torch::nn::Module& module, const TensorMap& tensors, const LoadOptions& options) {
+  std::string source = options.source.empty() ? "" : "'" + options.source + "'";
+  if (!options.what.empty()) source = source.empty() ? options.what : options.what + " " + source;
+  if (source.empty()) source = "weights";
+  const TensorMap file = convert_names(tensors, options, source);
   std::vector<std::pair<std::string, torch::Tensor>> targets;
   for (const auto& p : module.named_parameters(true)) targets.emplace_back(p.key(), p.value());
   for (const auto& b : module.named_buffers(true)) targets.emplace_back(b.key(), b.value());
 
   std::vector<std::string> missing, unexpected, misshaped, wrong_dtype;
-  std::map<std::string, int> conversions;  // "F16->F32" -> count
+  std::map<std::string, int> conversions;  // "Half->Float" -> count
   std::set<std::string> used;
   for (const auto& [key, dst] : targets) {
     auto it = file.find(key);
