@@ -35,12 +35,12 @@ std::string closest_key(const std::string& key, const std::vector<std::string>& 
   return best;
 }
 
-std::string Reader::where(const std::string& key_path) const {
-  if (!doc_) return "";
+std::string key_location(const Document* doc, const std::string& key_path) {
+  if (!doc) return "";
   // The source of the key itself, or of its nearest recorded ancestor (list elements, etc.).
   std::string p = key_path;
   while (!p.empty()) {
-    if (const Source* s = doc_->source_of(p)) return " (" + s->describe() + ")";
+    if (const Source* s = doc->source_of(p)) return " (" + s->describe() + ")";
     auto cut = p.find_last_of(".[");
     if (cut == std::string::npos) break;
     p = p.substr(0, cut);
@@ -55,7 +55,7 @@ void Reader::type_error(const std::string& key_path, const YAML::Node& value,
   else if (value.IsSequence()) got = "a list";
   else if (value.IsMap()) got = "a section";
   else got = "null";
-  fail("config key '{}'{}: expected {}, got {}", key_path, where(key_path), expected, got);
+  fail("config key '{}'{}: expected {}, got {}", key_path, key_location(doc_, key_path), expected, got);
 }
 
 void Reader::reject_unknown() const {
@@ -67,7 +67,7 @@ void Reader::reject_unknown() const {
     std::string hint = closest_key(key, known_);
     std::string known_list;
     for (size_t i = 0; i < known_.size(); ++i) known_list += (i ? ", " : "") + known_[i];
-    fail("unknown config key '{}'{}{}; known keys{}: {}", key_path, where(key_path),
+    fail("unknown config key '{}'{}{}; known keys{}: {}", key_path, key_location(doc_, key_path),
          hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", path(hint)),
          prefix_.empty() ? "" : fmt::format(" in '{}'", prefix_), known_list);
   }

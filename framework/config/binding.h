@@ -50,15 +50,26 @@ std::string type_name() {
   else return "section";
 }
 
-// Validation helper handed to validate(): knows the key prefix of the section it checks.
+// " (file:line)" of a key path, or of its nearest recorded ancestor (list elements, sections set as a
+// whole); "" when the document never set it or there is no document.
+std::string key_location(const Document* doc, const std::string& key_path);
+
+// Validation helper handed to validate(): knows the key prefix of the section it checks and the
+// document the values came from, so a failed check names the file and line of the offending key.
 class Check {
  public:
-  explicit Check(std::string prefix) : prefix_(std::move(prefix)) {}
+  explicit Check(std::string prefix, const Document* doc = nullptr) : prefix_(std::move(prefix)), doc_(doc) {}
   std::string key(const std::string& name) const { return prefix_.empty() ? name : prefix_ + "." + name; }
-  Check sub(const std::string& name) const { return Check(key(name)); }
+  Check sub(const std::string& name) const { return Check(key(name), doc_); }
   template <typename T>
   void require(bool ok, const std::string& name, const T& value, const std::string& expected) const {
-    if (!ok) fail("config key '{}' = {}: expected {}", key(name), show(value), expected);
+    if (!ok) fail("config key '{}'{} = {}: expected {}", key(name), location(name), show(value), expected);
+  }
+  // " (file:line)" where the key was set, " (default)" when no file or override set it.
+  std::string location(const std::string& name) const {
+    if (!doc_) return "";
+    const std::string at = key_location(doc_, key(name));
+    return at.empty() ? " (default)" : at;
   }
   template <typename T>
   static std::string show(const T& value) {
@@ -79,6 +90,7 @@ class Check {
 
  private:
   std::string prefix_;
+  const Document* doc_;
 };
 
 // Closest known key by edit distance, for "did you mean" hints; empty when nothing is close.
@@ -128,7 +140,6 @@ class Reader {
 
  private:
   std::string path(const std::string& key) const { return prefix_.empty() ? key : prefix_ + "." + key; }
-  std::string where(const std::string& key_path) const;
   [[noreturn]] void type_error(const std::string& key_path, const YAML::Node& value,
                                const std::string& expected) const;
   template <typename T>
@@ -229,7 +240,7 @@ Root bind(const Document& doc) {
   Reader reader(doc.root, "", &doc);
   root.visit(reader);
   reader.reject_unknown();
-  root.validate(Check(""));
+  root.validate(Check("", &doc));
   return root;
 }
 

@@ -143,3 +143,12 @@ TEST_CASE("config: doubles are written in shortest round-trip form", "[unit][con
   REQUIRE(parse_double(Writer::format_double(1.0 / 3.0), &v));
   CHECK(v == 1.0 / 3.0);
 }
+
+TEST_CASE("config: validate() errors name the file and line of the key", "[unit][config]") {
+  vdf::testing::TempDir tmp;
+  vdf::write_file_atomic(tmp / "bad.yaml", "run:\n  name: ok\n  threads: -3\n");
+  auto msg = error_of([&] { load_config((tmp / "bad.yaml").string()); });
+  CHECK_THAT(msg, Catch::Contains("run.threads"));
+  CHECK_THAT(msg, Catch::Contains("bad.yaml:3"));
+  CHECK_THAT(error_of([] { load_config("", {"run.threads=-1"}); }), Catch::Contains("command line override"));
+}
