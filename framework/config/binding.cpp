@@ -58,6 +58,11 @@ void Reader::type_error(const std::string& key_path, const YAML::Node& value,
   fail("config key '{}'{}: expected {}, got {}", key_path, key_location(doc_, key_path), expected, got);
 }
 
+void Reader::not_applicable(const std::string& key_path, const When& when) const {
+  fail("config key '{}'{} does not apply here: it is only read when {}", key_path, key_location(doc_, key_path),
+       when.condition);
+}
+
 void Reader::reject_unknown() const {
   if (!node_.IsMap()) return;
   for (auto it = node_.begin(); it != node_.end(); ++it) {

@@ -42,6 +42,19 @@ struct Sample {
   }
   void validate(const Check& c) const { c.require(count >= 0, "count", count, ">= 0"); }
 };
+
+enum class Colour { red, dark_blue };
+VDF_CONFIG_ENUM(Colour, {Colour::red, "red"}, {Colour::dark_blue, "dark-blue"})
+struct Kinded {
+  Colour colour = Colour::red;
+  Inner blue_only;
+  template <class V>
+  void visit(V& v) {
+    v("colour", colour, "a choice");
+    v("blue_only", blue_only, "a kind-specific section", When{colour == Colour::dark_blue, "colour is dark-blue"});
+  }
+  void validate(const Check&) const {}
+};
 }  // namespace
 
 TEST_CASE("config: defaults, _base_ and overrides merge in order", "[unit][config]") {
@@ -151,4 +164,25 @@ TEST_CASE("config: validate() errors name the file and line of the key", "[unit]
   CHECK_THAT(msg, Catch::Contains("run.threads"));
   CHECK_THAT(msg, Catch::Contains("bad.yaml:3"));
   CHECK_THAT(error_of([] { load_config("", {"run.threads=-1"}); }), Catch::Contains("command line override"));
+}
+
+TEST_CASE("config: choices are enums read by name, rejected at load time with the allowed names", "[unit][config]") {
+  CHECK(bind<Kinded>(parse_document("colour: dark-blue\n", "t")).colour == Colour::dark_blue);
+  auto msg = error_of([] { bind<Kinded>(parse_document("\ncolour: green\n", "t.yaml")); });
+  CHECK_THAT(msg, Catch::Contains("config key 'colour' (t.yaml:2)"));
+  CHECK_THAT(msg, Catch::Contains("one of red, dark-blue"));
+  CHECK(to_yaml(Kinded{}).find("colour: red") != std::string::npos);
+  CHECK(describe(Kinded{})[0].type == "red | dark-blue");
+  CHECK(enum_name(Colour::dark_blue) == "dark-blue");
+}
+
+TEST_CASE("config: a kind-specific key that does not apply is an error", "[unit][config]") {
+  Kinded k = bind<Kinded>(parse_document("colour: dark-blue\nblue_only: {values: [1]}\n", "t"));
+  CHECK(k.blue_only.values == std::vector<double>{1.0});
+  CHECK(to_yaml(k).find("blue_only") != std::string::npos);
+  auto msg = error_of([] { bind<Kinded>(parse_document("colour: red\nblue_only: {values: [1]}\n", "t.yaml")); });
+  CHECK_THAT(msg, Catch::Contains("'blue_only' (t.yaml:2) does not apply"));
+  CHECK_THAT(msg, Catch::Contains("colour is dark-blue"));
+  CHECK(to_yaml(Kinded{}).find("blue_only") == std::string::npos);  // resolved YAML reads back
+  CHECK(describe(Kinded{}).size() == 2);
 }
