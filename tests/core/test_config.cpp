@@ -1,7 +1,7 @@
 // Config loading: _base_ inheritance, overrides, schema checks with key paths and file:line, round trip.
 #include <catch2/catch.hpp>
 
-#include "framework/config/vdf_config.h"
+#include "app/config.h"
 #include "framework/core/atomic_file.h"
 #include "tests/test_support.h"
 
