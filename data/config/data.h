@@ -68,9 +68,9 @@ struct DataConfig {
   void visit(V& v) {
     v("source", source, "latent shards written by vdf ingest, or in-memory synthetic latents (tests)");
     v("shards", shards, "folder of latent shards written by vdf ingest",
-      When{source == DataSource::shards, "data.source is shards"});
+      When{source == DataSource::shards, "data.source is shards", "source"});
     v("synthetic", synthetic, "in-memory random latents (tests)",
-      When{source == DataSource::synthetic, "data.source is synthetic"});
+      When{source == DataSource::synthetic, "data.source is synthetic", "source"});
     v("batch_size", batch_size, "per-rank batch size for buckets not listed in bucket_batch");
     v("bucket_batch", bucket_batch, "per-bucket per-rank batch sizes");
     v("val_samples", val_samples, "samples held out for the validation loss (0 = none)");

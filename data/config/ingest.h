@@ -50,7 +50,7 @@ struct IngestConfig {
     v("latent_dtype", latent_dtype, "stored dtype of latents and text embeddings");
     v("compression", compression, "gzip = deflate + shuffle, per-sample chunks");
     v("compression_level", compression_level, "gzip level 1..9",
-      When{compression == Compression::gzip, "ingest.compression is gzip"});
+      When{compression == Compression::gzip, "ingest.compression is gzip", "compression"});
     v("store_logvar", store_logvar, "also store the posterior log-variance when the VAE has one");
     v("hash_sources", hash_sources, "record SHA-256 of every source file");
     v("progress", progress, "show a progress bar");

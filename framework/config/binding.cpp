@@ -58,6 +58,32 @@ void Reader::type_error(const std::string& key_path, const YAML::Node& value,
   fail("config key '{}'{}: expected {}, got {}", key_path, key_location(doc_, key_path), expected, got);
 }
 
+namespace {
+// Merge order of the last layer that set `key_path` or a key below it: files in doc.files order, then
+// the command line; -1 when nothing set it (a default).
+int layer_of(const Document& doc, const std::string& key_path) {
+  auto layer = [&](const Source& s) {
+    if (s.file == "<command line>") return static_cast<int>(doc.files.size());
+    for (int i = static_cast<int>(doc.files.size()) - 1; i >= 0; --i)
+      if (doc.files[i] == s.file) return i;
+    return static_cast<int>(doc.files.size());
+  };
+  int last = -1;
+  for (auto it = doc.sources.lower_bound(key_path); it != doc.sources.end(); ++it) {
+    const std::string& k = it->first;
+    if (k.compare(0, key_path.size(), key_path) != 0) break;
+    if (k.size() == key_path.size() || k[key_path.size()] == '.' || k[key_path.size()] == '[')
+      last = std::max(last, layer(it->second));
+  }
+  return last;
+}
+}  // namespace
+
+bool Reader::kind_changed_later(const std::string& key_path, const When& when) const {
+  if (!doc_ || !when.kind_key) return false;
+  return layer_of(*doc_, path(when.kind_key)) > layer_of(*doc_, key_path);
+}
+
 void Reader::not_applicable(const std::string& key_path, const When& when) const {
   fail("config key '{}'{} does not apply here: it is only read when {}", key_path, key_location(doc_, key_path),
        when.condition);

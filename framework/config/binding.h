@@ -153,16 +153,18 @@ class Check {
 };
 
 // A kind-specific key or section: visited with a fourth argument saying whether it applies to the
-// chosen kind (the kind is visited first, so it is already read):
+// chosen kind (the kind is visited first, so it is already read) and which sibling key chooses the kind:
 //
 //   v("kind", kind, "taef2 | taehv");
-//   v("taehv", taehv, "taehv-only settings", When{kind == VaeKind::taehv, "vae.kind is taehv"});
+//   v("taehv", taehv, "taehv-only settings", When{kind == VaeKind::taehv, "vae.kind is taehv", "kind"});
 //
-// A file or override that sets a key that does not apply is an error (file:line and the condition);
-// the resolved YAML leaves such keys out; the schema lists them all.
+// Setting a key that does not apply is an error (file:line and the condition), unless a later layer
+// (a file that inherits it with _base_, or a command-line override) changed the kind: then the keys of
+// the old kind are dropped. The resolved YAML leaves such keys out; the schema lists them all.
 struct When {
   bool applies;
   const char* condition;
+  const char* kind_key = nullptr;  // sibling key that chooses the kind
 };
 
 // Closest known key by edit distance, for "did you mean" hints; empty when nothing is close.
@@ -185,7 +187,11 @@ class Reader {
 
   template <typename T>
   void operator()(const char* key, T& field, const char* help, When when) {
-    if (!when.applies && node_.IsMap() && node_[key]) not_applicable(path(key), when);
+    if (!when.applies && node_.IsMap() && node_[key]) {
+      known_.push_back(key);
+      if (!kind_changed_later(path(key), when)) not_applicable(path(key), when);
+      return;  // keys of a kind a later layer switched away from are dropped
+    }
     (*this)(key, field, help);
   }
 
@@ -219,6 +225,7 @@ class Reader {
  private:
   std::string path(const std::string& key) const { return prefix_.empty() ? key : prefix_ + "." + key; }
   [[noreturn]] void not_applicable(const std::string& key_path, const When& when) const;
+  bool kind_changed_later(const std::string& key_path, const When& when) const;
   [[noreturn]] void type_error(const std::string& key_path, const YAML::Node& value,
                                const std::string& expected) const;
   template <typename T>

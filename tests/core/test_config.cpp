@@ -51,7 +51,7 @@ struct Kinded {
   template <class V>
   void visit(V& v) {
     v("colour", colour, "a choice");
-    v("blue_only", blue_only, "a kind-specific section", When{colour == Colour::dark_blue, "colour is dark-blue"});
+    v("blue_only", blue_only, "a kind-specific section", When{colour == Colour::dark_blue, "colour is dark-blue", "colour"});
   }
   void validate(const Check&) const {}
 };
@@ -185,4 +185,27 @@ TEST_CASE("config: a kind-specific key that does not apply is an error", "[unit]
   CHECK_THAT(msg, Catch::Contains("colour is dark-blue"));
   CHECK(to_yaml(Kinded{}).find("blue_only") == std::string::npos);  // resolved YAML reads back
   CHECK(describe(Kinded{}).size() == 2);
+  // An override that sets a key of the kind the file did not choose is an error too.
+  Document d1 = parse_document("colour: red\n", "t.yaml");
+  apply_override(d1, "blue_only.values=[2]");
+  CHECK_THAT(error_of([&] { bind<Kinded>(d1); }), Catch::Contains("does not apply"));
+  // A later layer that switches the kind drops the keys of the old kind it inherited.
+  Document d2 = parse_document("colour: dark-blue\nblue_only: {values: [1]}\n", "t.yaml");
+  apply_override(d2, "colour=red");
+  CHECK(bind<Kinded>(d2).colour == Colour::red);
+}
+
+TEST_CASE("config: a child file that switches data.source drops the base's keys of the old source", "[unit][config]") {
+  vdf::testing::TempDir tmp;
+  vdf::write_file_atomic(tmp / "base.yaml", "data:\n  source: synthetic\n  synthetic: {size: 5}\n");
+  vdf::write_file_atomic(tmp / "child.yaml", "_base_: base.yaml\ndata: {source: shards, shards: some/dir}\n");
+  VdfConfig c = load_config((tmp / "child.yaml").string());
+  CHECK(c.data.source == DataSource::shards);
+  CHECK(to_yaml(c).find("synthetic:\n    size") == std::string::npos);
+  CHECK(c.data.synthetic.size == 64);  // the base's value was dropped, not read
+  vdf::write_file_atomic(tmp / "bad.yaml", "data:\n  source: shards\n  synthetic: {size: 5}\n");
+  auto msg = error_of([&] { load_config((tmp / "bad.yaml").string()); });
+  CHECK_THAT(msg, Catch::Contains("data.synthetic"));
+  CHECK_THAT(msg, Catch::Contains("bad.yaml:3"));
+  CHECK_THAT(error_of([] { load_config("", {"vae.taehv.latent_channels=4"}); }), Catch::Contains("vae.kind is taehv"));
 }

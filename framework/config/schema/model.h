@@ -59,7 +59,7 @@ struct DitConfig {
     v("pooled_dim", pooled_dim, "width of the pooled text embedding (0 = none)");
     v("max_text_len", max_text_len, "longest text sequence (tokens) the model accepts");
     v("pos_embed", pos_embed, "position encoding: 3D sin-cos added to tokens, or 3D RoPE in attention");
-    const When rope{pos_embed == PosEmbed::rope3d, "model.pos_embed is rope3d"};
+    const When rope{pos_embed == PosEmbed::rope3d, "model.pos_embed is rope3d", "pos_embed"};
     v("rope_axes", rope_axes, "RoPE split of the head dim [t, h, w] (even, sum = head dim); [] = auto", rope);
     v("rope_theta", rope_theta, "RoPE base frequency", rope);
     v("qk_norm", qk_norm, "RMSNorm on queries and keys");

@@ -50,8 +50,8 @@ struct VaeConfig {
   template <class V>
   void visit(V& v) {
     v("kind", kind, "taef2 (pretrained TAEF2), taehv (TAEHV video VAE) or random-tiny (recipe weights, tests)");
-    v("taef2", taef2, "TAEF2 weights", When{kind == VaeKind::taef2, "vae.kind is taef2"});
-    v("taehv", taehv, "TAEHV weights and width", When{kind == VaeKind::taehv, "vae.kind is taehv"});
+    v("taef2", taef2, "TAEF2 weights", When{kind == VaeKind::taef2, "vae.kind is taef2", "kind"});
+    v("taehv", taehv, "TAEHV weights and width", When{kind == VaeKind::taehv, "vae.kind is taehv", "kind"});
     v("chunk_frames", chunk_frames, "frames per encoder/decoder call (bounds memory)");
     v("device", device, "auto | cpu | cuda | cuda:N");
     v("dtype", dtype, "compute dtype");
