@@ -59,21 +59,7 @@ struct VdfConfig {
     v("text_encoder", text_encoder, "prompt encoder (CLIP text tower)");
     v("eval", eval, "evaluation: FID, IS, FVD, CLIP score, reports");
   }
-  void validate(const Check& c) const {
-    run.validate(c.sub("run"));
-    synthetic.validate(c.sub("synthetic"));
-    model.validate(c.sub("model"));
-    diffusion.validate(c.sub("diffusion"));
-    sample.validate(c.sub("sample"));
-    video.validate(c.sub("video"));
-    ingest.validate(c.sub("ingest"));
-    data.validate(c.sub("data"));
-    train.validate(c.sub("train"));
-    distributed.validate(c.sub("distributed"));
-    vae.validate(c.sub("vae"));
-    text_encoder.validate(c.sub("text_encoder"));
-    eval.validate(c.sub("eval"));
-  }
+  void validate(const Check& c) const { validate_sections(*this, c); }
 
   // The sections each library reads (libraries never see the root).
   ::vdf::train::TrainerConfig to_trainer() const { return {run, data, train, to_yaml(*this)}; }

@@ -335,6 +335,26 @@ class Describer {
   std::string prefix_;
 };
 
+// ---- validating a root that only lists sections --------------------------------------------------
+// Calls validate() of every section of a struct with the section's key, e.g. the program's root config:
+//   void validate(const Check& c) const { validate_sections(*this, c); }
+class SectionValidator {
+ public:
+  explicit SectionValidator(const Check& check) : check_(check) {}
+  template <typename T>
+  void operator()(const char* key, const T& field, const char* /*help*/ = "") {
+    if constexpr (is_section<T>::value) field.validate(check_.sub(key));
+  }
+
+ private:
+  const Check& check_;
+};
+template <typename Root>
+void validate_sections(const Root& root, const Check& c) {
+  SectionValidator v(c);
+  const_cast<Root&>(root).visit(v);
+}
+
 // ---- entry points -------------------------------------------------------------------------------
 template <typename Root>
 Root bind(const Document& doc) {
