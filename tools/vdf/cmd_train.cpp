@@ -23,7 +23,7 @@ struct TrainOptions {
 void run(const TrainOptions& o) {
   using namespace vdf;
   config::VdfConfig cfg = config::load_config(o.config.config_path, o.config.all_overrides());
-  log::set_level(log::parse_level(cfg.run.log_level));
+  log::set_level(log::parse_level(config::enum_name(cfg.run.log_level)));
   if (cfg.run.threads > 0) torch::set_num_threads(cfg.run.threads);
 
   auto dp = train::start_data_parallel(cfg.distributed, cfg.run.device);
