@@ -76,10 +76,10 @@ double training_shift(const config::DiffusionConfig& c, int64_t tokens) {
 }
 
 NoiseProcess::NoiseProcess(const config::DiffusionConfig& cfg)
-    : flow_(cfg.objective == config::Objective::flow), n_(cfg.num_train_timesteps) {
+    : flow_(cfg.objective == config::Objective::flow), n_(cfg.ddpm.num_train_timesteps) {
   if (flow_) return;
-  auto betas = make_betas(cfg.schedule, n_, cfg.beta_start, cfg.beta_end);
-  if (cfg.zero_terminal_snr) betas = rescale_zero_terminal_snr(betas);
+  auto betas = make_betas(cfg.ddpm.schedule, n_, cfg.ddpm.beta_start, cfg.ddpm.beta_end);
+  if (cfg.ddpm.zero_terminal_snr) betas = rescale_zero_terminal_snr(betas);
   alpha_bar_ = diffusion::alphas_cumprod(betas);
   auto ab = torch::tensor(alpha_bar_, torch::kFloat64);
   sqrt_ab_ = ab.sqrt().to(torch::kFloat32);

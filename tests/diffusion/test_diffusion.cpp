@@ -76,7 +76,7 @@ TEST_CASE("diffusion: schedule values at known t", "[unit][diffusion]") {
   config::DiffusionConfig d;
   d.objective = config::Objective::ddpm;
   d.prediction = config::Prediction::v;
-  d.zero_terminal_snr = true;
+  d.ddpm.zero_terminal_snr = true;
   NoiseProcess p(d);
   CHECK(p.node(1.0).a == 0.0);
   CHECK(p.node(1.0).s == 1.0);
@@ -105,8 +105,8 @@ TEST_CASE("diffusion: time shift, auto shift by token count, flow process", "[un
 TEST_CASE("diffusion: logit-normal timestep sampling matches its mean and std; shift moves it",
           "[unit][diffusion]") {
   config::DiffusionConfig d;
-  d.logit_normal_mean = 0.5;
-  d.logit_normal_std = 0.8;
+  d.flow.logit_normal_mean = 0.5;
+  d.flow.logit_normal_std = 0.8;
   Objective obj(d);
   auto gen = at::detail::createCPUGenerator(1);
   auto t = obj.sample_timesteps(20000, 256, gen).to(torch::kFloat64);
@@ -138,7 +138,7 @@ TEST_CASE("diffusion: objectives build x_t and targets by their formulas", "[uni
     config::DiffusionConfig d;
     if (kind != "flow")
       d.objective = config::Objective::ddpm, d.prediction = by_name<config::Prediction>(kind),
-      d.schedule = config::BetaSchedule::cosine;
+      d.ddpm.schedule = config::BetaSchedule::cosine;
     Objective obj(d);
     torch::Tensor a, s;
     obj.process().coefficients(t, &a, &s);
@@ -217,9 +217,9 @@ TEST_CASE("diffusion: samplers reach an analytic Gaussian target's mean and std"
     config::DiffusionConfig d;
     d.objective = by_name<config::Objective>(k.objective);
     d.prediction = by_name<config::Prediction>(k.prediction);
-    d.schedule = by_name<config::BetaSchedule>(k.schedule);
-    if (k.schedule == "scaled_linear") d.beta_start = 0.00085, d.beta_end = 0.012;
-    d.zero_terminal_snr = k.zero_snr;
+    d.ddpm.schedule = by_name<config::BetaSchedule>(k.schedule);
+    if (k.schedule == "scaled_linear") d.ddpm.beta_start = 0.00085, d.ddpm.beta_end = 0.012;
+    d.ddpm.zero_terminal_snr = k.zero_snr;
     config::SampleConfig s;
     s.sampler = by_name<config::SamplerKind>(k.sampler);
     s.steps = k.steps;
@@ -301,9 +301,9 @@ TEST_CASE("diffusion: config validation names keys", "[unit][diffusion][config]"
     return std::string("<no error>");
   };
   CHECK_THAT(err("diffusion:\n  objective: ddpm\n  prediction: velocity\n"), Catch::Contains("diffusion.prediction"));
-  CHECK_THAT(err("diffusion:\n  objective: ddpm\n  prediction: eps\n  zero_terminal_snr: true\n"),
-             Catch::Contains("diffusion.zero_terminal_snr"));
+  CHECK_THAT(err("diffusion:\n  objective: ddpm\n  prediction: eps\n  ddpm: {zero_terminal_snr: true}\n"),
+             Catch::Contains("diffusion.ddpm.zero_terminal_snr"));
   CHECK_THAT(err("sample:\n  sampler: heun\n"), Catch::Contains("sample.sampler"));
   CHECK_THAT(err("sample:\n  steps: 0\n"), Catch::Contains("sample.steps"));
-  CHECK(err("diffusion:\n  objective: ddpm\n  prediction: v\n  zero_terminal_snr: true\n") == "<no error>");
+  CHECK(err("diffusion:\n  objective: ddpm\n  prediction: v\n  ddpm: {zero_terminal_snr: true}\n") == "<no error>");
 }
