@@ -12,7 +12,7 @@
 #include "eval/metrics/stats_cache.h"
 #include "eval/report/html_report.h"
 #include "framework/core/atomic_file.h"
-#include "framework/core/compat.h"
+#include "framework/core/build_info.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "vdf/version.h"
@@ -377,7 +377,7 @@ void Evaluation::write_html(const fs::path& path) const {
                               {"generated clips / frames", fmt::format("{} / {}", gen.size(), gen_frames)},
                               {"reference", report["reference"]["paths"].dump()},
                               {"vdf", std::string(VDF_VERSION) + " (git " + VDF_GIT_REVISION + ")"},
-                              {"LibTorch", compat::torch_version()},
+                              {"LibTorch", build_info::libtorch()},
                               {"device", device.str()},
                               {"command", req.command_line}});
   html.add_metric_table("Metrics", rows);
@@ -450,7 +450,7 @@ EvalOutcome run_eval(const EvalRequest& req) {
   json& report = ev.report;
   report["vdf_version"] = VDF_VERSION;
   report["git_revision"] = VDF_GIT_REVISION;
-  report["torch"] = compat::torch_version();
+  report["torch"] = build_info::libtorch();
   report["command"] = req.command_line;
   report["device"] = ev.device.str();
   int64_t gen_frames = 0;

@@ -1,5 +1,6 @@
 #include "tests/test_support.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -51,4 +52,21 @@ CommandResult run_command(const std::string& command_line) {
 
 std::string vdf_exe() { return VDF_VDF_EXE; }
 
+}  // namespace vdf::testing
+
+namespace vdf::testing {
+std::string python() {
+  if (const char* p = std::getenv("VDF_PYTHON"); p && *p) return p;
+  return VDF_REFERENCE_PYTHON;
+}
+}  // namespace vdf::testing
+
+namespace vdf::testing {
+double max_abs(const torch::Tensor& a, const torch::Tensor& b) {
+  // On the CPU in float64, so that tensors of different devices and dtypes compare.
+  return (a.detach().to(torch::kCPU, torch::kFloat64) - b.detach().to(torch::kCPU, torch::kFloat64)).abs().max().item<double>();
+}
+double rel_err(const torch::Tensor& a, const torch::Tensor& b) {
+  return max_abs(a, b) / std::max(b.detach().to(torch::kCPU, torch::kFloat64).abs().max().item<double>(), 1e-300);
+}
 }  // namespace vdf::testing

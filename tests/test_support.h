@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <string>
 
+#include <torch/torch.h>
+
 namespace vdf::testing {
 
 namespace fs = std::filesystem;
@@ -36,5 +38,12 @@ struct CommandResult {
 CommandResult run_command(const std::string& command_line);
 // Path of the built `vdf` program.
 std::string vdf_exe();
+// max |a - b| and max |a - b| / max |b|, in float64: the error measures of parity tests.
+double max_abs(const torch::Tensor& a, const torch::Tensor& b);
+double rel_err(const torch::Tensor& a, const torch::Tensor& b);
+
+// The Python of the pinned reference environment (torch of the same version vdf builds against,
+// diffusers, transformers, scipy...; tools/setup_python.sh): $VDF_PYTHON, else the checkout's .venv.
+std::string python();
 
 }  // namespace vdf::testing

@@ -3,7 +3,7 @@
 #   tools/gen_config_docs.sh [path/to/vdf]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-VDF=${1:-build/cpu/tools/vdf}
+VDF=${1:-build/cuda/tools/vdf}
 {
   echo "# Config keys"
   echo

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the embedded default, from a fresh Debian 12 machine (docs/quickstart.md):
 #   tools/quickstart.sh [key.path=value overrides for configs/quickstart.yaml]
-# Installs what is missing, builds the `release` preset, then: synthetic dataset (MP4 through vdf's
+# Installs what is missing, builds the `cuda` preset (as tools/test.sh does), then: synthetic dataset (MP4 through vdf's
 # writer) -> vdf ingest (TAEF2 latents + tiny CLIP text embeddings; also the shared sample videos when
 # present) -> vdf train on CPU -> vdf sample of the held-out prompts with the trained and the untrained
 # model -> vdf eval (FID/IS/CLIP with recipe weights, labelled non-standard) -> vdf attributes (the
@@ -16,10 +16,11 @@ cd "$(dirname "$0")/.."
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 t0=$(date +%s)
 if [[ -z "${VDF:-}" ]]; then
-  tools/setup_debian.sh --minimal
-  cmake --preset release >/dev/null
-  cmake --build build/release -j"$(nproc)" --target vdf
-  VDF=build/release/tools/vdf
+  tools/setup.sh --minimal
+  export PATH=/usr/local/cuda/bin:$PATH
+  cmake --preset cuda >/dev/null  # the same build as tools/test.sh: one build serves both
+  cmake --build build/cuda -j"$(nproc)" --target vdf
+  VDF=build/cuda/tools/vdf
   echo "== setup + build: $(( $(date +%s) - t0 )) s"
 else
   echo "== using VDF=$VDF (no setup, no build)"

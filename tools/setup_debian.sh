@@ -1,23 +1,23 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages vdf needs to build, test and run. Idempotent: packages already
-# installed are skipped, and apt-get is only called when something is missing.
+# installed are skipped, and apt-get is only called when something is missing. LibTorch and the Python
+# reference packages come from PyPI instead (tools/setup_python.sh); tools/setup.sh runs both.
 #   tools/setup_debian.sh            build + test dependencies
 #   tools/setup_debian.sh --minimal  build dependencies only
 set -euo pipefail
 
 BUILD_PKGS=(
   build-essential cmake ninja-build ccache pkg-config git
-  libtorch-dev libgloo-dev                       # LibTorch 1.13 CPU with c10d + Gloo headers
-  libopenblas0-openmp                            # BLAS for LibTorch: Debian links it against libblas.so.3, whose
-                                                 # default is the reference BLAS (~4 GFLOP/s); OpenBLAS ~70
+  libgloo-dev                                    # Gloo headers for c10d's ProcessGroupGloo (the torch wheel
+                                                 # carries the library inside libtorch_cpu, not the headers)
+  python3 python3-venv                           # the venv whose pinned torch wheel provides LibTorch 2.x
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev   # FFmpeg video I/O
   libhdf5-dev libeigen3-dev zlib1g-dev
-  libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
+  libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
   catch2
 )
 TEST_PKGS=(
   ffmpeg                                         # test oracle (frame selection, pixels)
-  python3 python3-torch python3-scipy python3-numpy   # reference implementations in benchmarks/tests only
   clang libclang-rt-14-dev                       # libFuzzer targets
   slurm-wlm munge                                # real local SLURM for the cluster tests
   iproute2                                       # network namespaces for the multi-node test

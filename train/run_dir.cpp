@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "framework/core/atomic_file.h"
-#include "framework/core/compat.h"
+#include "framework/core/build_info.h"
 #include "framework/core/error.h"
 #include "vdf/version.h"
 
@@ -32,12 +32,11 @@ RunPaths run_paths(const config::RunConfig& run) { return run_paths(fs::path(run
 nlohmann::json version_info() {
   return {{"vdf", VDF_VERSION},
           {"git", VDF_GIT_REVISION},
-          {"libtorch", compat::torch_version()},
-#ifdef VDF_CUDA
-          {"cuda_build", true},
-#else
-          {"cuda_build", false},
-#endif
+          {"libtorch", build_info::libtorch()},
+          {"cuda_build", build_info::cuda_build()},
+          {"cuda", build_info::cuda()},
+          {"cudnn", build_info::cudnn()},
+          {"nccl", build_info::nccl()},
 #ifdef VDF_WITH_VIDEO
           {"video_io", true},
 #else

@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "framework/core/atomic_file.h"
-#include "framework/core/compat.h"
+#include "framework/core/autocast.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/core/progress.h"
@@ -31,7 +31,7 @@ int64_t bucket_batch_size(const config::DataConfig& data, const std::string& buc
 }
 
 torch::Device resolve_device(const std::string& device) {
-  if (device == "auto") return compat::cuda_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  if (device == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
   try {
     return torch::Device(device);
   } catch (const std::exception& e) {
@@ -105,7 +105,7 @@ StepResult Trainer::train_step() {
   zero_gradients(params);
   torch::Tensor loss;
   {
-    compat::DeviceAutocastGuard autocast(device_.type(), torch::kBFloat16, use_autocast());
+    autocast::Guard autocast(device_.type(), {use_autocast(), torch::kBFloat16});
     loss = task_->loss(batch, gen);
   }
   VDF_CHECK(loss.defined() && loss.numel() == 1, "training task returned a non-scalar loss");
@@ -171,7 +171,7 @@ double Trainer::validation_loss(std::map<double, double>* per_t) {
           at::detail::createCPUGenerator(step_seed(cfg_.train.val_seed, static_cast<int64_t>(b), 0, 100 + ti));
       torch::Tensor loss;
       {
-        compat::DeviceAutocastGuard autocast(device_.type(), torch::kBFloat16, use_autocast());
+        autocast::Guard autocast(device_.type(), {use_autocast(), torch::kBFloat16});
         loss = task_->loss_at(batch, ts[ti], gen);
       }
       const double n = static_cast<double>(batches[b].size());

@@ -1,6 +1,5 @@
 #include "eval/networks/extractors.h"
 
-#include "framework/core/compat.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/models/clip/clip_loader.h"
@@ -12,7 +11,7 @@ namespace vdf::eval {
 namespace fs = std::filesystem;
 
 torch::Device resolve_device(const std::string& name) {
-  if (name == "auto") return compat::cuda_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  if (name == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
   try {
     return torch::Device(name);
   } catch (const std::exception&) {

@@ -2,6 +2,7 @@
 // main() which prints one line and exits non-zero. Never use assert() for user input.
 #pragma once
 #include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join (moved out of format.h in fmt 11)
 
 #include <stdexcept>
 #include <string>

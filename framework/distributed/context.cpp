@@ -1,6 +1,14 @@
-#define VDF_COMPAT_C10D 1
-#include "framework/core/compat.h"
 #include "framework/distributed/context.h"
+
+// c10d: only this file includes it (its headers, Gloo's and NCCL's, are slow to compile). USE_C10D_GLOO /
+// USE_C10D_NCCL come from the build (CMakeLists.txt).
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/csrc/distributed/c10d/Work.hpp>
+#ifdef VDF_CUDA
+#include <c10/cuda/CUDAFunctions.h>
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 
 #include <cstdlib>
 
@@ -11,11 +19,11 @@ namespace vdf::distributed {
 
 struct Context::Impl {
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<compat::C10dBackend> pg;
+  c10::intrusive_ptr<c10d::Backend> pg;
 };
 
 struct PendingWork::Impl {
-  c10::intrusive_ptr<compat::C10dWork> work;
+  c10::intrusive_ptr<c10d::Work> work;
   Context* ctx = nullptr;
   std::string op;
   std::chrono::steady_clock::time_point started;
@@ -24,7 +32,7 @@ struct PendingWork::Impl {
 
 torch::Device device_for_local_rank(const std::string& device, int local_rank) {
   if (device == "cpu") return torch::kCPU;
-  if (device == "auto" && !compat::cuda_available()) return torch::kCPU;
+  if (device == "auto" && !torch::cuda::is_available()) return torch::kCPU;
   if (device == "auto" || device == "cuda") {
     // One GPU per local rank. When the scheduler binds one GPU per task (CUDA_VISIBLE_DEVICES with one
     // entry, e.g. srun --gpus-per-task=1), that GPU is cuda:0 in every task.
@@ -164,7 +172,7 @@ PendingWork Context::launch(const std::string& op, const std::function<void*()>&
   impl->op = op;
   impl->started = std::chrono::steady_clock::now();
   try {
-    auto* raw = static_cast<c10::intrusive_ptr<compat::C10dWork>*>(start_fn());
+    auto* raw = static_cast<c10::intrusive_ptr<c10d::Work>*>(start_fn());
     impl->work = std::move(*raw);
     delete raw;
   } catch (const std::exception& e) {
@@ -176,7 +184,7 @@ PendingWork Context::launch(const std::string& op, const std::function<void*()>&
 
 namespace {
 // Boxes a Work pointer so that context.h need not name c10d types.
-void* box(c10::intrusive_ptr<compat::C10dWork> w) { return new c10::intrusive_ptr<compat::C10dWork>(std::move(w)); }
+void* box(c10::intrusive_ptr<c10d::Work> w) { return new c10::intrusive_ptr<c10d::Work>(std::move(w)); }
 }  // namespace
 
 void Context::barrier() {

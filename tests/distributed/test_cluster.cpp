@@ -11,7 +11,6 @@ using vdf::distributed::Context;
 
 namespace {
 constexpr int kSkip = 77;
-constexpr double kTol = 2e-5;
 torch::Tensor reference_weights() { return toy_train(Context::single(), ToyOptions{}).weights; }
 }  // namespace
 
@@ -55,5 +54,5 @@ TEST_CASE("two network namespaces as two nodes x 2 ranks match the single-proces
   auto got = read_worker_output(dir.path());
   const double diff = (got.weights - reference_weights()).abs().max().item<double>();
   INFO("max |w_2nodes x 2 - w_1proc| = " << diff);
-  CHECK(diff < kTol);
+  CHECK(diff < vdf::testing::kDdpWeightTolerance);
 }

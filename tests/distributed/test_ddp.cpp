@@ -23,7 +23,6 @@ int env_int(const char* name, int fallback) {
   const char* v = std::getenv(name);
   return v && *v ? std::atoi(v) : fallback;
 }
-constexpr double kTol = 2e-5;
 
 ToyResult reference(int steps = 6) {
   ToyOptions o;
@@ -108,7 +107,7 @@ TEST_CASE("2 ranks through vdf launch train to the same weights as 1 process", "
   REQUIRE(got.weights.numel() == ref.weights.numel());
   const double diff = (got.weights - ref.weights).abs().max().item<double>();
   INFO("max |w_2ranks - w_1proc| = " << diff);
-  CHECK(diff < kTol);
+  CHECK(diff < vdf::testing::kDdpWeightTolerance);
   REQUIRE(got.losses.size() == ref.losses.size());
   for (size_t i = 0; i < ref.losses.size(); ++i) CHECK(got.losses[i] == Approx(ref.losses[i]).epsilon(1e-5));
   // Overlap: with ~1 KiB buckets, some all-reduces start inside backward.
@@ -128,7 +127,7 @@ TEST_CASE("4 ranks train to the same weights as 1 process; broadcast fixes diver
   auto ref = reference();
   const double diff = (got.weights - ref.weights).abs().max().item<double>();
   INFO("max |w_4ranks - w_1proc| = " << diff);
-  CHECK(diff < kTol);
+  CHECK(diff < vdf::testing::kDdpWeightTolerance);
 }
 
 TEST_CASE("a rank killed mid-run ends the job with an error naming it", "[e2e]") {

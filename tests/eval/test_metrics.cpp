@@ -1,4 +1,4 @@
-// Metric pieces against references computed in the same test with /usr/bin/python3 (numpy, PIL, torch):
+// Metric pieces against references computed in the same test with the reference Python (numpy, PIL, torch):
 // Inception Score conventions, numpy RandomState permutation, PIL float bicubic (clean-fid), the
 // statistics cache (round trip and refusal), and the TorchScript loading path.
 #include <catch2/catch.hpp>
@@ -21,12 +21,12 @@ using namespace vdf::eval;
 namespace fs = std::filesystem;
 
 namespace {
-bool have_python() { return fs::exists("/usr/bin/python3"); }
+bool have_python() { return fs::exists(vdf::testing::python()); }
 
-// Runs a Python script (file) with /usr/bin/python3; returns stdout+stderr.
+// Runs a Python script (file) with the reference Python; returns stdout+stderr.
 vdf::testing::CommandResult python(const vdf::testing::TempDir& tmp, const std::string& script) {
   vdf::write_file_atomic(tmp / "script.py", script);
-  return vdf::testing::run_command("/usr/bin/python3 " + (tmp / "script.py").string());
+  return vdf::testing::run_command(vdf::testing::python() + " " + (tmp / "script.py").string());
 }
 }  // namespace
 
@@ -45,7 +45,7 @@ TEST_CASE("inception score: improved-gan formula on known distributions", "[unit
 
 TEST_CASE("inception score: matches numpy (improved-gan and torch-fidelity shuffle)", "[parity][eval][is]") {
   if (!have_python()) {
-    WARN("skipped: /usr/bin/python3 absent");
+    WARN("skipped: the reference Python absent");
     return;
   }
   vdf::testing::TempDir tmp("vdf-is");
@@ -91,7 +91,7 @@ print('PERM ' + ' '.join(str(int(x)) for x in perm))
 
 TEST_CASE("clean-fid preprocessing: PIL float bicubic matches Pillow 'F' resize", "[parity][eval][preprocess]") {
   if (!have_python()) {
-    WARN("skipped: /usr/bin/python3 absent");
+    WARN("skipped: the reference Python absent");
     return;
   }
   EVAL_REQUIRE_SHARED("golden/resize/resize.safetensors");
@@ -186,7 +186,7 @@ TEST_CASE("weights: provenance flags recipe and unknown files as non-standard", 
 
 TEST_CASE("torchscript: Inception and I3D archives run through torch::jit::load", "[unit][eval][torchscript]") {
   if (!have_python()) {
-    WARN("skipped: /usr/bin/python3 absent");
+    WARN("skipped: the reference Python absent");
     return;
   }
   vdf::testing::TempDir tmp("vdf-ts");
@@ -215,7 +215,7 @@ print('OK')
 )");
   INFO(r.output);
   if (r.exit_code != 0) {
-    WARN("skipped: could not script modules with /usr/bin/python3: " << r.output);
+    WARN("skipped: could not script modules with the reference Python: " << r.output);
     return;
   }
   auto inc = InceptionExtractor::load((tmp / "inc.pt").string(), torch::kCPU);

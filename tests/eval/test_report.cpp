@@ -1,6 +1,6 @@
 // The HTML report library: structure, escaping, inline SVG, base64 PNG; rendered in headless Chromium
 // (Debian `chromium`): loads, and the DOM has the metric table and the images. Screenshot kept in the
-// test output folder (build/cpu/test-output/eval/).
+// test output folder (build/cuda/test-output/eval/).
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -42,13 +42,13 @@ TEST_CASE("report: PNG encoder writes a valid PNG (decoded back by Python)", "[u
   CHECK(base64("abc") == "YWJj");
   CHECK(base64("ab") == "YWI=");
   CHECK(base64("a") == "YQ==");
-  if (!fs::exists("/usr/bin/python3")) {
-    WARN("skipped PNG decode check: /usr/bin/python3 absent");
+  if (!fs::exists(vdf::testing::python())) {
+    WARN("skipped PNG decode check: the reference Python absent");
     return;
   }
   vdf::testing::TempDir tmp("vdf-png");
   vdf::write_file_atomic(tmp / "a.png", png);
-  auto r = vdf::testing::run_command("/usr/bin/python3 -c \"from PIL import Image; import numpy as np; "
+  auto r = vdf::testing::run_command(vdf::testing::python() + " -c \"from PIL import Image; import numpy as np; "
                                      "a=np.asarray(Image.open('" + (tmp / "a.png").string() +
                                      "')); print(a.shape, int(a.astype(np.int64).sum()))\"");
   INFO(r.output);

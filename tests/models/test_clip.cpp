@@ -20,21 +20,14 @@ using vdf::testing::has_shared;
 using vdf::testing::shared;
 
 namespace {
-const char* kGolden = "golden/clip/clip.safetensors";
-const char* kKeys = "golden/clip/keys.txt";
-const char* kBpe = "assets/tokenizers/bpe_simple_vocab_16e6.txt.gz";
+const char* kClipGolden = "golden/clip/clip.safetensors";
+const char* kClipKeys = "golden/clip/keys.txt";
+const char* kClipBpe = "assets/tokenizers/bpe_simple_vocab_16e6.txt.gz";
 
-double rel_err(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>() /
-         b.to(torch::kFloat64).abs().max().item<double>();
-}
-double max_abs(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
-}
 }  // namespace
 
 TEST_CASE("recipe: golden vectors and CLIP checksums", "[unit][parity][clip]") {
-  if (!has_shared("golden/recipe/recipe_vectors.safetensors") || !has_shared(kKeys)) {
+  if (!has_shared("golden/recipe/recipe_vectors.safetensors") || !has_shared(kClipKeys)) {
     WARN("skipped: ../shared/golden/recipe absent");
     return;
   }
@@ -42,14 +35,14 @@ TEST_CASE("recipe: golden vectors and CLIP checksums", "[unit][parity][clip]") {
   for (const char* key : {"fc.weight", "visual.transformer.resblocks.0.attn.in_proj_weight"}) {
     auto u = v.at(std::string("u_first8/") + key);  // u values; role "other" gives 0.02*u
     auto t = models::recipe_tensor(key, {8}, "other");
-    CHECK(max_abs(t, (u * 0.02).to(torch::kFloat32)) == 0.0);
+    CHECK(vdf::testing::max_abs(t, (u * 0.02).to(torch::kFloat32)) == 0.0);
   }
   // checksums of every CLIP tensor: numel, sum, sum of squares, first, last
   auto sums = tensor_io::load_safetensors(shared("golden/recipe/clip_checksums.safetensors")).at("checksums");
   clip::ClipModel model(clip::ClipConfig::vit_b32());
-  models::fill_recipe_from_keys(*model, shared(kKeys));
+  models::fill_recipe_from_keys(*model, shared(kClipKeys));
   auto roles = models::recipe_roles(*model);
-  std::ifstream in(shared(kKeys));
+  std::ifstream in(shared(kClipKeys));
   std::string line;
   int i = 0, role_ok = 0;
   auto sd = models::state_dict(*model);
@@ -71,11 +64,11 @@ TEST_CASE("recipe: golden vectors and CLIP checksums", "[unit][parity][clip]") {
 }
 
 TEST_CASE("clip preprocess: resize, crop, normalize equal the golden", "[unit][parity][clip]") {
-  if (!has_shared(kGolden)) {
-    WARN("skipped: ../shared/" << kGolden << " absent");
+  if (!has_shared(kClipGolden)) {
+    WARN("skipped: ../shared/" << kClipGolden << " absent");
     return;
   }
-  auto g = tensor_io::load_safetensors(shared(kGolden));
+  auto g = tensor_io::load_safetensors(shared(kClipGolden));
   for (int i = 0; i < 3; ++i) {
     auto img = g.at("image_" + std::to_string(i) + "_u8");
     auto rc = clip::clip_resize_crop(img, 224);
@@ -84,39 +77,39 @@ TEST_CASE("clip preprocess: resize, crop, normalize equal the golden", "[unit][p
     INFO("image " << i);
     CHECK(diff == 0);
     auto x = clip::clip_preprocess(img, 224);
-    CHECK(max_abs(x, g.at("images_preprocessed")[i]) < 1e-6);
+    CHECK(vdf::testing::max_abs(x, g.at("images_preprocessed")[i]) < 1e-6);
   }
 }
 
 TEST_CASE("clip ViT-B/32: image and text embeddings match the golden", "[parity][clip]") {
-  if (!has_shared(kGolden) || !has_shared(kKeys)) {
+  if (!has_shared(kClipGolden) || !has_shared(kClipKeys)) {
     WARN("skipped: ../shared/golden/clip absent");
     return;
   }
-  auto g = tensor_io::load_safetensors(shared(kGolden));
+  auto g = tensor_io::load_safetensors(shared(kClipGolden));
   clip::ClipModel model(clip::ClipConfig::vit_b32());
-  models::fill_recipe_from_keys(*model, shared(kKeys));
+  models::fill_recipe_from_keys(*model, shared(kClipKeys));
   model->eval();
   torch::NoGradGuard ng;
   auto img = model->encode_image(g.at("images_preprocessed"));
   auto txt = model->encode_text(g.at("text_tokens"));
-  const double ri = rel_err(img, g.at("image_embeds")), rt = rel_err(txt, g.at("text_embeds"));
-  const double ri64 = rel_err(img, g.at("image_embeds_f64_reference")), rt64 = rel_err(txt, g.at("text_embeds_f64_reference"));
-  WARN("clip image_embeds max rel err " << ri << " (vs f64 " << ri64 << "), max abs " << max_abs(img, g.at("image_embeds"))
+  const double ri = vdf::testing::rel_err(img, g.at("image_embeds")), rt = vdf::testing::rel_err(txt, g.at("text_embeds"));
+  const double ri64 = vdf::testing::rel_err(img, g.at("image_embeds_f64_reference")), rt64 = vdf::testing::rel_err(txt, g.at("text_embeds_f64_reference"));
+  WARN("clip image_embeds max rel err " << ri << " (vs f64 " << ri64 << "), max abs " << vdf::testing::max_abs(img, g.at("image_embeds"))
                                         << "; text_embeds max rel err " << rt << " (vs f64 " << rt64 << "), max abs "
-                                        << max_abs(txt, g.at("text_embeds")));
+                                        << vdf::testing::max_abs(txt, g.at("text_embeds")));
   CHECK(ri < 1e-4);
   CHECK(rt < 1e-4);
   auto [logits, logits_t] = model->forward(g.at("images_preprocessed"), g.at("text_tokens"));
-  CHECK(rel_err(logits, g.at("logits_per_image")) < 1e-4);
-  if (has_shared(kBpe)) {
+  CHECK(vdf::testing::rel_err(logits, g.at("logits_per_image")) < 1e-4);
+  if (has_shared(kClipBpe)) {
     // the golden tokens are the tokenizer's output for the metadata texts
     auto meta_texts = std::vector<std::string>{
         "an astronaut in a white suit standing on an orange lift next to a giant golden mirror",
         "a television test pattern with colored vertical bars and a moving diagonal line",
         "a dog running along the beach at sunset",
         "A timelapse video of clouds rolling over snowy mountains, 4k"};
-    clip::ClipTokenizer tok(shared(kBpe));
+    clip::ClipTokenizer tok(shared(kClipBpe));
     CHECK(torch::equal(tok.tokenize(meta_texts), g.at("text_tokens")));
   }
 }
@@ -124,8 +117,8 @@ TEST_CASE("clip ViT-B/32: image and text embeddings match the golden", "[parity]
 TEST_CASE("clip sizes: key names and shapes", "[unit][clip]") {
   auto b32 = models::state_dict(*clip::ClipModel(clip::ClipConfig::vit_b32()));
   CHECK(b32.size() == 302);
-  if (has_shared(kKeys)) {
-    std::ifstream in(shared(kKeys));
+  if (has_shared(kClipKeys)) {
+    std::ifstream in(shared(kClipKeys));
     std::string key, shape, role;
     while (in >> key >> shape >> role) {
       INFO(key);
@@ -143,14 +136,14 @@ TEST_CASE("clip sizes: key names and shapes", "[unit][clip]") {
 }
 
 TEST_CASE("clip text encoder: tiny recipe config, mask and pooled", "[unit][clip]") {
-  if (!has_shared(kBpe)) {
-    WARN("skipped: ../shared/" << kBpe << " absent");
+  if (!has_shared(kClipBpe)) {
+    WARN("skipped: ../shared/" << kClipBpe << " absent");
     return;
   }
   config::TextEncoderConfig cfg;
   cfg.size = "tiny";
   cfg.device = "cpu";
-  cfg.tokenizer_path = shared(kBpe).string();
+  cfg.tokenizer_path = shared(kClipBpe).string();
   auto enc = text::make_text_encoder(cfg);
   CHECK_FALSE(enc->pretrained());
   CHECK(enc->name().find("not pretrained") != std::string::npos);
@@ -169,11 +162,11 @@ TEST_CASE("clip text encoder: tiny recipe config, mask and pooled", "[unit][clip
   auto* ce = dynamic_cast<text::ClipTextEncoder*>(enc.get());
   REQUIRE(ce);
   auto expect = torch::matmul(e.tokens[1][3], ce->model()->text_projection);
-  CHECK(max_abs(e.pooled[1], expect) < 1e-5);
+  CHECK(vdf::testing::max_abs(e.pooled[1], expect) < 1e-5);
   // causal: the pooled embedding of "a dog" does not change when padded differently (max_length 16)
   cfg.max_length = 16;
   auto e3 = text::make_text_encoder(cfg)->encode({"a dog"});
-  CHECK(max_abs(e3.pooled[0], e.pooled[1]) < 1e-5);
+  CHECK(vdf::testing::max_abs(e3.pooled[0], e.pooled[1]) < 1e-5);
   cfg.size = "huge";
   CHECK_THROWS_WITH(text::make_text_encoder(cfg), Catch::Contains("text_encoder.size"));
 }

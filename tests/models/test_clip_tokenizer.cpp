@@ -14,22 +14,22 @@ using vdf::testing::has_shared;
 using vdf::testing::shared;
 
 namespace {
-const char* kBpe = "assets/tokenizers/bpe_simple_vocab_16e6.txt.gz";
-const char* kGolden = "golden/clip_tokenizer/bpe_ids.json";
+const char* kTokenizerBpe = "assets/tokenizers/bpe_simple_vocab_16e6.txt.gz";
+const char* kTokenizerGolden = "golden/clip_tokenizer/bpe_ids.json";
 
 const ClipTokenizer& tokenizer() {
-  static ClipTokenizer tok(shared(kBpe));
+  static ClipTokenizer tok(shared(kTokenizerBpe));
   return tok;
 }
 }  // namespace
 
 TEST_CASE("clip tokenizer: ids equal the golden for every prompt", "[unit][parity][clip]") {
-  if (!has_shared(kBpe) || !has_shared(kGolden)) {
-    WARN("skipped: ../shared/" << kBpe << " or " << kGolden << " is absent");
+  if (!has_shared(kTokenizerBpe) || !has_shared(kTokenizerGolden)) {
+    WARN("skipped: ../shared/" << kTokenizerBpe << " or " << kTokenizerGolden << " is absent");
     return;
   }
   const auto& tok = tokenizer();
-  auto records = nlohmann::json::parse(vdf::read_file(shared(kGolden)));
+  auto records = nlohmann::json::parse(vdf::read_file(shared(kTokenizerGolden)));
   REQUIRE(records.size() == 60);
   int cleaned_ok = 0, pre_ok = 0, ids_ok = 0;
   for (size_t i = 0; i < records.size(); ++i) {
@@ -64,8 +64,8 @@ TEST_CASE("clip tokenizer: ids equal the golden for every prompt", "[unit][parit
 }
 
 TEST_CASE("clip tokenizer: truncation, errors, decode round trip", "[unit][clip]") {
-  if (!has_shared(kBpe)) {
-    WARN("skipped: ../shared/" << kBpe << " is absent");
+  if (!has_shared(kTokenizerBpe)) {
+    WARN("skipped: ../shared/" << kTokenizerBpe << " is absent");
     return;
   }
   const auto& tok = tokenizer();
@@ -96,11 +96,11 @@ TEST_CASE("clip unicode: NFC, lower, html unescape", "[unit][clip]") {
 }
 
 TEST_CASE("vdf tokenize: --text and --file print ids as JSON", "[e2e][clip]") {
-  if (!has_shared(kBpe) || !has_shared("golden/clip_tokenizer/prompts.json")) {
-    WARN("skipped: ../shared/" << kBpe << " or the golden prompts are absent");
+  if (!has_shared(kTokenizerBpe) || !has_shared("golden/clip_tokenizer/prompts.json")) {
+    WARN("skipped: ../shared/" << kTokenizerBpe << " or the golden prompts are absent");
     return;
   }
-  const std::string vocab = " --vocab '" + shared(kBpe).string() + "'";
+  const std::string vocab = " --vocab '" + shared(kTokenizerBpe).string() + "'";
   auto r = vdf::testing::run_command(vdf::testing::vdf_exe() + " tokenize --text 'A dog, running!' --no-pad" + vocab);
   REQUIRE(r.exit_code == 0);
   auto j = nlohmann::json::parse(r.output);
@@ -110,7 +110,7 @@ TEST_CASE("vdf tokenize: --text and --file print ids as JSON", "[e2e][clip]") {
                                      shared("golden/clip_tokenizer/prompts.json").string() + "'" + vocab);
   REQUIRE(f.exit_code == 0);
   auto rows = nlohmann::json::parse(f.output);
-  auto records = nlohmann::json::parse(vdf::read_file(shared(kGolden)));
+  auto records = nlohmann::json::parse(vdf::read_file(shared(kTokenizerGolden)));
   REQUIRE(rows.size() == 60);
   for (size_t i = 0; i < rows.size(); ++i) {
     INFO("prompt " << i);

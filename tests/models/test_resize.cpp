@@ -12,18 +12,15 @@ using vdf::testing::has_shared;
 using vdf::testing::shared;
 
 namespace {
-const char* kGolden = "golden/resize/resize.safetensors";
-double max_abs(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
-}
+const char* kResizeGolden = "golden/resize/resize.safetensors";
 }  // namespace
 
 TEST_CASE("resize: PIL bicubic u8, center crop, CLIP normalize, torch bilinear equal the golden", "[unit][parity][image]") {
-  if (!has_shared(kGolden)) {
-    WARN("skipped: ../shared/" << kGolden << " absent");
+  if (!has_shared(kResizeGolden)) {
+    WARN("skipped: ../shared/" << kResizeGolden << " absent");
     return;
   }
-  auto g = tensor_io::load_safetensors(shared(kGolden));
+  auto g = tensor_io::load_safetensors(shared(kResizeGolden));
   auto img = g.at("image_u8");  // [270,480,3]
   auto [h, w] = image::short_side_resize_shape(270, 480, 224);
   CHECK(h == 224);
@@ -38,13 +35,13 @@ TEST_CASE("resize: PIL bicubic u8, center crop, CLIP normalize, torch bilinear e
   auto crop = image::center_crop_hwc(r, 224, 224);
   CHECK(torch::equal(crop, g.at("b_center_crop224_u8")));
   auto norm = clip::clip_normalize(crop);
-  CHECK(max_abs(norm, g.at("c_clip_normalized")) < 1e-6);
-  CHECK(max_abs(clip::clip_preprocess(img), g.at("c_clip_normalized")) < 1e-6);
+  CHECK(vdf::testing::max_abs(norm, g.at("c_clip_normalized")) < 1e-6);
+  CHECK(vdf::testing::max_abs(clip::clip_preprocess(img), g.at("c_clip_normalized")) < 1e-6);
 
   auto x01 = img.permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32) / 255.0f;
-  CHECK(max_abs(image::torch_bilinear(x01, 299, 299), g.at("a_bilinear299_from_float01")) < 1e-6);
+  CHECK(vdf::testing::max_abs(image::torch_bilinear(x01, 299, 299), g.at("a_bilinear299_from_float01")) < 1e-6);
   auto x255 = img.permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32);
-  CHECK(max_abs(image::torch_bilinear(x255, 224, 224), g.at("a2_bilinear224_from_float255")) < 1e-4);
+  CHECK(vdf::testing::max_abs(image::torch_bilinear(x255, 224, 224), g.at("a2_bilinear224_from_float255")) < 1e-4);
 }
 
 TEST_CASE("resize: PIL float path agrees with the uint8 path and with identity", "[unit][image]") {
@@ -57,7 +54,7 @@ TEST_CASE("resize: PIL float path agrees with the uint8 path and with identity",
     auto u = image::pil_resize_u8(img, 20, 61, f).to(torch::kFloat32);
     auto fl = image::pil_resize_f32(img.to(torch::kFloat32), 20, 61, f).clamp(0, 255);
     // u8 path rounds (and rounds its intermediate): within ~1.5 of the float path
-    CHECK(max_abs(u, fl) <= 3.0);  // clamped, rounded intermediate on pure noise: up to ~2-3
+    CHECK(vdf::testing::max_abs(u, fl) <= 3.0);  // clamped, rounded intermediate on pure noise: up to ~2-3
   }
   // a constant image stays constant under every filter (weights are normalized)
   auto c = torch::full({10, 10, 1}, 77, torch::kUInt8);

@@ -16,17 +16,10 @@ using vdf::testing::shared;
 namespace {
 const char* kEnc = "assets/vae/taef2_encoder.pth";
 const char* kDec = "assets/vae/taef2_decoder.pth";
-const char* kGolden = "golden/taef2/taef2.safetensors";
+const char* kTaef2Golden = "golden/taef2/taef2.safetensors";
 
-bool have_all() { return has_shared(kEnc) && has_shared(kDec) && has_shared(kGolden); }
+bool have_all() { return has_shared(kEnc) && has_shared(kDec) && has_shared(kTaef2Golden); }
 
-double rel_err(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>() /
-         b.to(torch::kFloat64).abs().max().item<double>();
-}
-double max_abs(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
-}
 double psnr(const torch::Tensor& a, const torch::Tensor& b) {
   auto mse = (a.to(torch::kFloat64) - b.to(torch::kFloat64)).pow(2).mean().item<double>();
   return 10.0 * std::log10(1.0 / mse);
@@ -35,28 +28,28 @@ double psnr(const torch::Tensor& a, const torch::Tensor& b) {
 
 TEST_CASE("taef2: latents and decoded frames match the golden", "[parity][vae]") {
   if (!have_all()) {
-    WARN("skipped: TAEF2 weights or ../shared/" << kGolden << " absent");
+    WARN("skipped: TAEF2 weights or ../shared/" << kTaef2Golden << " absent");
     return;
   }
   auto vae = vae::TaesdVae::taef2(shared(kEnc), shared(kDec));
-  auto g = tensor_io::load_safetensors(shared(kGolden));
+  auto g = tensor_io::load_safetensors(shared(kTaef2Golden));
   const double golden_psnr[3] = {33.540172, 27.052525, 23.985890};
   for (int i = 0; i < 3; ++i) {
     auto input = g.at("input_" + std::to_string(i));
     // the stored input is uint8/255 of the stored image
     auto img = g.at("image_" + std::to_string(i) + "_u8").permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32) / 255.0f;
-    CHECK(max_abs(img, input) == 0.0);
+    CHECK(vdf::testing::max_abs(img, input) == 0.0);
     auto lat = vae->encode_images(input);
     auto ref_lat = g.at("latents_" + std::to_string(i));
     REQUIRE(lat.sizes() == ref_lat.sizes());
-    const double lat_rel = rel_err(lat, ref_lat);
-    const double lat_rel64 = rel_err(lat, g.at("latents_" + std::to_string(i) + "_f64_reference"));
+    const double lat_rel = vdf::testing::rel_err(lat, ref_lat);
+    const double lat_rel64 = vdf::testing::rel_err(lat, g.at("latents_" + std::to_string(i) + "_f64_reference"));
     // decode the golden latents (isolates the decoder) and our latents (the full round trip)
     auto dec = vae->decode_images(ref_lat);
     auto dec_ours = vae->decode_images(lat);
     auto ref_dec = g.at("decoded_" + std::to_string(i));
-    const double dec_abs = max_abs(dec, ref_dec);
-    const double dec_ours_abs = max_abs(dec_ours, ref_dec);
+    const double dec_abs = vdf::testing::max_abs(dec, ref_dec);
+    const double dec_ours_abs = vdf::testing::max_abs(dec_ours, ref_dec);
     const double p = psnr(dec_ours, input);
     WARN("taef2 image " << i << ": latents max rel err " << lat_rel << " (vs f64 " << lat_rel64 << "), decoded max abs err "
                         << dec_abs << " (from our latents " << dec_ours_abs << "), PSNR " << p << " dB (golden "
@@ -73,7 +66,7 @@ TEST_CASE("taef2: video interface folds time into batch and chunks", "[unit][vae
     WARN("skipped: TAEF2 weights absent");
     return;
   }
-  auto g = tensor_io::load_safetensors(shared(kGolden));
+  auto g = tensor_io::load_safetensors(shared(kTaef2Golden));
   auto frame = g.at("input_0");  // [1,3,144,256]
   // B=2, T=3 video: frames are the golden frame, flipped, and darkened
   auto f1 = frame.flip(3), f2 = frame * 0.5;
@@ -93,8 +86,8 @@ TEST_CASE("taef2: video interface folds time into batch and chunks", "[unit][vae
   auto z = vae->encode(video);
   REQUIRE(z.sizes() == torch::IntArrayRef({2, 32, 3, 18, 32}));
   auto ref = g.at("latents_0")[0];
-  CHECK(rel_err(z[0].select(1, 0), ref) < 1e-4);
-  CHECK(rel_err(z[1].select(1, 2), ref) < 1e-4);
+  CHECK(vdf::testing::rel_err(z[0].select(1, 0), ref) < 1e-4);
+  CHECK(vdf::testing::rel_err(z[1].select(1, 2), ref) < 1e-4);
   auto [mean, logvar] = vae->encode_posterior(video);
   CHECK(torch::equal(mean, z));
   CHECK(std::isinf(logvar.max().item<float>()));

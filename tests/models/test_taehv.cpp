@@ -11,7 +11,6 @@
 using namespace vdf;
 
 namespace {
-double max_abs(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
 }
 
 TEST_CASE("taehv: key names follow taehv.pth", "[unit][vae]") {
@@ -55,18 +54,18 @@ TEST_CASE("taehv: shapes, frame counts and causality", "[unit][vae]") {
   auto v2 = video.clone();
   v2.slice(2, 4).uniform_();
   auto z2 = vae->encode(v2);
-  CHECK(max_abs(z.select(2, 0), z2.select(2, 0)) == 0.0);
-  CHECK(max_abs(z.select(2, 1), z2.select(2, 1)) > 1e-6);
+  CHECK(vdf::testing::max_abs(z.select(2, 0), z2.select(2, 0)) == 0.0);
+  CHECK(vdf::testing::max_abs(z.select(2, 1), z2.select(2, 1)) > 1e-6);
   // changing frame 8 only (in latent 2's group) leaves latents 0, 1 unchanged
   auto v3 = video.clone();
   v3.select(2, 8).zero_();
   auto z3 = vae->encode(v3);
-  CHECK(max_abs(z.slice(2, 0, 2), z3.slice(2, 0, 2)) == 0.0);
+  CHECK(vdf::testing::max_abs(z.slice(2, 0, 2), z3.slice(2, 0, 2)) == 0.0);
   // decoder causality: decoded frames from latents 0..1 don't depend on latent 2
   auto zc = z.clone();
   zc.select(2, 2).normal_();
   auto xc = vae->decode(zc);
-  CHECK(max_abs(x.slice(2, 0, 5), xc.slice(2, 0, 5)) == 0.0);  // frames 0..4 come from latents 0,1
+  CHECK(vdf::testing::max_abs(x.slice(2, 0, 5), xc.slice(2, 0, 5)) == 0.0);  // frames 0..4 come from latents 0,1
 }
 
 TEST_CASE("taehv: chunked processing equals one pass", "[unit][vae]") {
@@ -75,8 +74,8 @@ TEST_CASE("taehv: chunked processing equals one pass", "[unit][vae]") {
   torch::manual_seed(1);
   auto video = torch::rand({2, 3, 12, 16, 16});
   auto a = one->encode(video), b = chunked->encode(video);
-  CHECK(max_abs(a, b) < 1e-5);
-  CHECK(max_abs(one->decode(a), chunked->decode(a)) < 1e-5);
+  CHECK(vdf::testing::max_abs(a, b) < 1e-5);
+  CHECK(vdf::testing::max_abs(one->decode(a), chunked->decode(a)) < 1e-5);
 }
 
 TEST_CASE("taehv: recipe weights round-trip through safetensors with strict loading", "[unit][vae]") {

@@ -1,4 +1,4 @@
-// PyTorch zip checkpoint reader: real assets compared with torch.load in /usr/bin/python3, generated
+// PyTorch zip checkpoint reader: real assets compared with torch.load in the reference Python, generated
 // files (OrderedDict, dict, nested, views, deflate), and hostile inputs.
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
@@ -25,7 +25,7 @@ struct PyTensor {
 // Runs torch.load in Debian's Python and returns (key, dtype, shape, float64 sum, first element).
 bool python_listing(const std::string& path, std::vector<PyTensor>& out, std::string& error) {
   std::string py =
-      "/usr/bin/python3 -c \"import torch,sys\n"
+      vdf::testing::python() + " -c \"import torch,sys\n"
       "o=torch.load(sys.argv[1],map_location='cpu')\n"
       "items=[('',o)] if isinstance(o,torch.Tensor) else list(o.items())\n"
       "for k,t in items:\n"
@@ -120,7 +120,7 @@ TEST_CASE("pth: generated files: dict, nested, views with offsets/strides, share
   auto plain = (tmp / "plain.pt").string();
   auto deflated = (tmp / "deflated.pt").string();
   std::string py =
-      "/usr/bin/python3 -c \"import torch,collections,zipfile,sys\n"
+      vdf::testing::python() + " -c \"import torch,collections,zipfile,sys\n"
       "torch.manual_seed(0)\n"
       "base=torch.arange(60,dtype=torch.float32).reshape(6,10)\n"
       "sd=collections.OrderedDict()\n"

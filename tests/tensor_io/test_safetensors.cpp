@@ -196,7 +196,7 @@ TEST_CASE("safetensors: golden frechet case_b matches Python's reading", "[unit]
 
   // The same values read by an independent Python parser (json + numpy), printed with full precision.
   std::string py =
-      "/usr/bin/python3 -c \"import json,struct,numpy as np;"
+      vdf::testing::python() + " -c \"import json,struct,numpy as np;"
       "b=open('" + path.string() + "','rb').read();n=struct.unpack('<Q',b[:8])[0];h=json.loads(b[8:8+n]);"
       "e=h['X1'];x=np.frombuffer(b[8+n+e['data_offsets'][0]:8+n+e['data_offsets'][1]],'<f8');"
       "e=h['sigma2'];s=np.frombuffer(b[8+n+e['data_offsets'][0]:8+n+e['data_offsets'][1]],'<f8');"

@@ -216,13 +216,13 @@ TEST_CASE("video: first frame of nasa stream 3 matches the reference decoder's t
   }
   TempDir tmp("vdf-pt");
   const auto raw = (tmp.path() / "frame.raw").string();
-  // The .pt is a torch zip file; /usr/bin/python3 (reference side only) unpacks it to raw bytes.
-  const auto r = run_command("/usr/bin/python3 -c \"import torch,sys; t=torch.load(sys.argv[1]); "
+  // The .pt is a torch zip file; the reference Python (reference side only) unpacks it to raw bytes.
+  const auto r = run_command(vdf::testing::python() + " -c \"import torch,sys; t=torch.load(sys.argv[1]); "
                              "assert tuple(t.shape)==(270,480,3) and t.dtype==torch.uint8; "
                              "open(sys.argv[2],'wb').write(t.contiguous().numpy().tobytes())\" " +
                              quote(shared(rel).string()) + " " + quote(raw));
   if (r.exit_code != 0) {
-    WARN("skipped: /usr/bin/python3 with torch could not read the reference: " << r.output);
+    WARN("skipped: the reference Python with torch could not read the reference: " << r.output);
     return;
   }
   std::ifstream f(raw, std::ios::binary);

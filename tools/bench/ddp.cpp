@@ -1,6 +1,6 @@
 // Benchmark (not a test): data-parallel step time for 1 vs 2 processes on this machine with Gloo, and the
 // fraction of gradient all-reduce time hidden behind backward.
-//   build/cpu/tools/vdf_bench_ddp [--steps 20] [--width 512] [--depth 6] [--batch 128] [--bucket-mb 1]
+//   build/cuda/tools/vdf_bench_ddp [--steps 20] [--width 512] [--depth 6] [--batch 128] [--bucket-mb 1]
 // Same model, same global batch: 1 process computes it alone; 2 processes (started through `vdf launch`)
 // take half each. Every process uses 1 intra-op thread. "hidden" = 1 - exposed / full, where full is the
 // time finish() takes when every bucket is all-reduced after backward (overlap off) and exposed the time
@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
     else if (k == "--worker") worker = true;
   }
   torch::set_num_threads(1);
-  spdlog::set_level(spdlog::level::warn);
+  vdf::log::set_level(vdf::log::Level::warn);
   if (worker) {
     vdf::config::DistributedConfig cfg;
     cfg.timeout_s = 120;

@@ -1,9 +1,9 @@
 // Benchmark (not a test): one DiT training step (flow-matching loss, forward + backward + AdamW) on CPU,
 // vdf (LibTorch C++) vs the same architecture in PyTorch Python (tools/bench/dit_reference.py, run by
-// /usr/bin/python3), same threads, same shapes, in the same run. Each measurement runs in its own
+// the pinned .venv Python, torch of the same version vdf links), same threads, same shapes, in the same run. Each measurement runs in its own
 // child process so that peak RSS (getrusage ru_maxrss) is per model and per implementation.
 //
-//   vdf_bench_dit_cpu [--threads N] [--steps N] [--warmup N] [--python /usr/bin/python3] [--sizes a,b]
+//   vdf_bench_dit_cpu [--threads N] [--steps N] [--warmup N] [--python PY (default: the pinned .venv)] [--sizes a,b]
 // Prints per size: median step time of both, the ratio vdf/PyTorch (goal <= 1.0), peak RSS of both,
 // the parameter counts (must match: same architecture) and the analytic FLOPs per step.
 #include <sys/resource.h>
@@ -131,7 +131,7 @@ int main(int argc, char** argv) {
   try {
     vdf::log::init(vdf::log::Level::warn);
     int threads = 1, warmup = 2, steps = 5;
-    std::string python = "/usr/bin/python3", child, only, only_script;
+    std::string python = VDF_REFERENCE_PYTHON, child, only, only_script;
     for (int i = 1; i < argc; ++i) {
       std::string a = argv[i];
       auto next = [&]() -> std::string {
@@ -147,7 +147,7 @@ int main(int argc, char** argv) {
       else if (a == "--script") only_script = next();
       else if (a == "--help" || a == "-h") {
         std::cout << "vdf_bench_dit_cpu [--threads N (1)] [--steps N (5)] [--warmup N (2)] "
-                     "[--python /usr/bin/python3] [--script tools/bench/dit_reference.py] [--sizes small,medium,medium-fact (small,medium)]\n";
+                     "[--python PY (default: the pinned .venv)] [--script tools/bench/dit_reference.py] [--sizes small,medium,medium-fact (small,medium)]\n";
         return 0;
       } else vdf::fail("unknown argument '{}'", a);
     }

@@ -156,7 +156,7 @@ int main(int argc, char** argv) {
     if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
       std::printf(
           "vdf_bench_eval: Inception pool3 throughput and 2048-d Frechet distance time, vdf next to the Python\n"
-          "reference (/usr/bin/python3: torch for an inline pytorch-fid Inception on the same weights, scipy sqrtm\n"
+          "reference (the pinned .venv Python: torch for an inline pytorch-fid Inception on the same weights, scipy sqrtm\n"
           "as pytorch-fid's calculate_frechet_distance) in the same run; ratio = python time / vdf time.\n\n"
           "  --images N    images through Inception (default 64)\n"
           "  --batch N     batch size (default 32)\n"
@@ -211,7 +211,7 @@ int main(int argc, char** argv) {
 
   // ---- Python reference, same run ----
   std::ofstream(dir / "bench.py") << kPython;
-  const std::string cmd = "/usr/bin/python3 " + (dir / "bench.py").string() + " " + dir.string() + " " +
+  const std::string cmd = std::string(VDF_REFERENCE_PYTHON) + " " + (dir / "bench.py").string() + " " + dir.string() + " " +
                           std::to_string(images) + " " + std::to_string(batch) + " " +
                           std::to_string(threads > 0 ? threads : torch::get_num_threads()) + " 2>&1";
   std::string out;

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <iostream>
 
-#include "framework/core/compat.h"
+#include "framework/core/build_info.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "tools/vdf/command.h"
@@ -92,14 +92,8 @@ std::string ConfigArgs::command_line(const std::string& program) const {
 }
 
 std::string version_text() {
-  return fmt::format("vdf {} (git {})\nLibTorch {}\nCUDA: {}\nvideo I/O (FFmpeg): {}\nHDF5 shards: {}",
-                     VDF_VERSION, VDF_GIT_REVISION, compat::torch_version(),
-#ifdef VDF_CUDA
-                     compat::cuda_available() ? "yes (built with CUDA, device available)"
-                                              : "built with CUDA, no device visible",
-#else
-                     "no (CPU build)",
-#endif
+  return fmt::format("vdf {} (git {})\n{}\nvideo I/O (FFmpeg): {}\nHDF5 shards: {}", VDF_VERSION, VDF_GIT_REVISION,
+                     build_info::summary(),
 #ifdef VDF_WITH_VIDEO
                      "yes",
 #else

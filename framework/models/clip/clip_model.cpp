@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-#include "framework/core/compat.h"
 #include "framework/core/error.h"
 
 namespace vdf::clip {
@@ -62,7 +61,7 @@ torch::Tensor ClipAttentionImpl::forward(const torch::Tensor& x, bool causal) {
   const int64_t B = x.size(0), L = x.size(1), D = x.size(2), hd = D / heads;
   auto qkv = torch::nn::functional::linear(x, in_proj_weight, in_proj_bias).chunk(3, -1);
   auto split = [&](const torch::Tensor& t) { return t.reshape({B, L, heads, hd}).transpose(1, 2); };
-  auto o = compat::scaled_dot_product_attention(split(qkv[0]), split(qkv[1]), split(qkv[2]), std::nullopt, causal);
+  auto o = at::scaled_dot_product_attention(split(qkv[0]), split(qkv[1]), split(qkv[2]), /*attn_mask=*/{}, /*dropout_p=*/0.0, causal);
   return out_proj->forward(o.transpose(1, 2).reshape({B, L, D}));
 }
 

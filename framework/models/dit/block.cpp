@@ -2,7 +2,7 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
-#include "framework/core/compat.h"
+#include "framework/core/autocast.h"
 
 namespace vdf::dit {
 
@@ -72,7 +72,7 @@ struct BlockCheckpoint : public torch::autograd::Function<BlockCheckpoint> {
     ctx->saved_data["sin"] = in->sin;
     ctx->saved_data["grid"] = std::vector<int64_t>(in->grid.begin(), in->grid.end());
     ctx->saved_data["num_params"] = static_cast<int64_t>(params.size());
-    const auto ac = vdf::compat::autocast_state();
+    const auto ac = vdf::autocast::cuda_state();
     ctx->saved_data["autocast"] = ac.enabled;
     ctx->saved_data["autocast_dtype"] = static_cast<int64_t>(ac.dtype);
     ctx->save_for_backward({x, c, text});
@@ -85,15 +85,15 @@ struct BlockCheckpoint : public torch::autograd::Function<BlockCheckpoint> {
     auto gv = ctx->saved_data["grid"].toIntVector();
     const Grid grid{gv[0], gv[1], gv[2]};
     const int64_t num_params = ctx->saved_data["num_params"].toInt();
-    vdf::compat::AutocastState ac{ctx->saved_data["autocast"].toBool(),
-                                  static_cast<at::ScalarType>(ctx->saved_data["autocast_dtype"].toInt())};
+    vdf::autocast::State ac{ctx->saved_data["autocast"].toBool(),
+                             static_cast<at::ScalarType>(ctx->saved_data["autocast_dtype"].toInt())};
 
     std::vector<torch::Tensor> inputs;
     for (auto& s : saved) inputs.push_back(s.detach().requires_grad_(s.requires_grad()));
     torch::Tensor out;
     {
       torch::AutoGradMode grad_on(true);
-      vdf::compat::AutocastGuard guard(ac);
+      vdf::autocast::Guard guard(at::kCUDA, ac);
       out = block->forward_explicit(inputs[0], inputs[1], inputs[2], ctx->saved_data["mask"].toTensor(),
                                     ctx->saved_data["cos"].toTensor(), ctx->saved_data["sin"].toTensor(), grid);
     }

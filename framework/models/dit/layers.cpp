@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-#include "framework/core/compat.h"
 #include "framework/models/dit/pos_embed.h"
 
 namespace vdf::dit {
@@ -75,7 +74,7 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, const torch::Te
     q = apply_rope(q, cos, sin);
     k = apply_rope(k, cos, sin);
   }
-  auto o = vdf::compat::scaled_dot_product_attention(q, k, v);  // [G, H, L, hd]
+  auto o = at::scaled_dot_product_attention(q, k, v);  // [G, H, L, hd]
   return proj(o.transpose(1, 2).reshape({G, L, D}));
 }
 
@@ -103,7 +102,7 @@ torch::Tensor CrossAttentionImpl::forward(const torch::Tensor& x, const torch::T
   // Rows without any valid token: open their mask (finite softmax) and zero their output below.
   auto has_text = mask.any(-1);                                          // [B]
   auto open = mask.logical_or(has_text.logical_not().unsqueeze(-1));     // [B, L]
-  auto o = vdf::compat::scaled_dot_product_attention(qh, kh, vh, open.view({B, 1, 1, L}));
+  auto o = at::scaled_dot_product_attention(qh, kh, vh, open.view({B, 1, 1, L}));
   o = o.transpose(1, 2).reshape({B, N, D});
   return proj(o) * has_text.to(o.scalar_type()).view({B, 1, 1});
 }

@@ -1,5 +1,5 @@
 // Building blocks of the DiT: RMSNorm, timestep embedder, self- and cross-attention (all attention goes
-// through vdf::compat::scaled_dot_product_attention, so CUDA builds get the fused kernels), MLP.
+// through at::scaled_dot_product_attention, so CUDA builds get the fused kernels), MLP.
 // Submodule names are checkpoint keys; see docs/dit.md.
 #pragma once
 #include <torch/torch.h>
