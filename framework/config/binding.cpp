@@ -85,8 +85,21 @@ bool Reader::kind_changed_later(const std::string& key_path, const When& when) c
 }
 
 void Reader::not_applicable(const std::string& key_path, const When& when) const {
-  fail("config key '{}'{} does not apply here: it is only read when {}", key_path, key_location(doc_, key_path),
-       when.condition);
+  // Name where it was set: the key itself or, for a section, a key inside it (an override may have set
+  // only `a.b.c`), else its nearest recorded ancestor.
+  std::string at;
+  if (doc_) {
+    for (auto it = doc_->sources.lower_bound(key_path); it != doc_->sources.end(); ++it) {
+      const std::string& k = it->first;
+      if (k.compare(0, key_path.size(), key_path) != 0) break;
+      if (k.size() == key_path.size() || k[key_path.size()] == '.' || k[key_path.size()] == '[') {
+        at = " (" + it->second.describe() + ")";
+        if (k.size() == key_path.size()) break;
+      }
+    }
+  }
+  if (at.empty()) at = key_location(doc_, key_path);
+  fail("config key '{}'{} does not apply here: it is only read when {}", key_path, at, when.condition);
 }
 
 void Reader::reject_unknown() const {

@@ -208,4 +208,6 @@ TEST_CASE("config: a child file that switches data.source drops the base's keys 
   CHECK_THAT(msg, Catch::Contains("data.synthetic"));
   CHECK_THAT(msg, Catch::Contains("bad.yaml:3"));
   CHECK_THAT(error_of([] { load_config("", {"vae.taehv.latent_channels=4"}); }), Catch::Contains("vae.kind is taehv"));
+  auto over = error_of([&] { load_config((tmp / "child.yaml").string(), {"data.synthetic.size=3"}); });
+  CHECK_THAT(over, Catch::Contains("'data.synthetic' (command line override) does not apply"));
 }

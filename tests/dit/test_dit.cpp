@@ -356,6 +356,5 @@ TEST_CASE("dit: a tiny DiT overfits a few latents (loss drops >= 10x)", "[unit][
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   INFO("loss " << first << " -> " << last << " in " << steps << " steps, " << secs << " s");
-  CHECK(last < first / 10);
-  CHECK(secs < 30);
+  CHECK(last < first / 10);  // (speed is the benchmarks' business: tools/bench/dit_cpu.cpp, not a timed test)
 }

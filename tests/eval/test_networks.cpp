@@ -42,6 +42,12 @@ TEST_CASE("inception: module keys equal pytorch-fid's state_dict keys", "[unit][
   CHECK(theirs.size() == 566);
 }
 
+// Bilinear-resized network inputs on [-1, 1] vs the goldens: the golden README's preprocessing tolerance
+// (1e-5 absolute on [0, 1] data) on the doubled range. The goldens come from torch 1.13; LibTorch 2.11's
+// bilinear kernel, which vdf and today's pytorch-fid both call, differs from it by up to 1.6e-5 on [-1, 1]
+// (measured), while the features downstream stay within 1e-6 relative.
+constexpr double kResizedInputTolerance = 2e-5;
+
 TEST_CASE("inception: pytorch-fid parity with recipe weights (6 frames)", "[parity][eval][inception]") {
   EVAL_REQUIRE_SHARED("golden/inception_fid/inception_fid.safetensors");
   auto g = golden("inception_fid/inception_fid.safetensors");
@@ -49,7 +55,7 @@ TEST_CASE("inception: pytorch-fid parity with recipe weights (6 frames)", "[pari
   torch::NoGradGuard ng;
   auto in0 = fid_input(g.at("image_0_u8"), FidPreprocess::pytorch_fid);
   const double in_err = (in0 - g.at("input0_resized_normalized")).abs().max().item<double>();
-  CHECK(in_err < 1e-5);
+  CHECK(in_err < kResizedInputTolerance);
   std::vector<torch::Tensor> pool;
   for (int i = 0; i < 6; ++i) pool.push_back(net->pool3(fid_input(g.at("image_" + std::to_string(i) + "_u8"),
                                                                    FidPreprocess::pytorch_fid)));
@@ -93,7 +99,7 @@ TEST_CASE("i3d: pytorch-i3d parity with recipe weights (2 clips of 16 frames)", 
   auto x1 = fvd_input(g.at("clip1_raw_u8"), FvdPreprocess::squash);
   const double in_err = std::max((x0 - g.at("clip0_input")).abs().max().item<double>(),
                                  (x1.slice(2, 0, 2) - g.at("clip1_input_frames0_1")).abs().max().item<double>());
-  CHECK(in_err < 1e-5);
+  CHECK(in_err < kResizedInputTolerance);
   std::map<std::string, torch::Tensor> ep;
   auto l0 = net->forward(g.at("clip0_input"), &ep);
   const double raw_err = rel_maxdiff(l0, g.at("clip0_logits_raw"));

@@ -38,10 +38,13 @@ TEST_CASE("resize: PIL bicubic u8, center crop, CLIP normalize, torch bilinear e
   CHECK(vdf::testing::max_abs(norm, g.at("c_clip_normalized")) < 1e-6);
   CHECK(vdf::testing::max_abs(clip::clip_preprocess(img), g.at("c_clip_normalized")) < 1e-6);
 
+  // torch bilinear: the golden README's preprocessing tolerances (1e-5 on [0, 1] data, 5e-3 on 0..255). The
+  // goldens come from torch 1.13, whose CPU bilinear kernel LibTorch 2.11 no longer reproduces bit for bit
+  // (measured 5.1e-6 / 1.3e-3, within the float32 source-coordinate error the README documents).
   auto x01 = img.permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32) / 255.0f;
-  CHECK(vdf::testing::max_abs(image::torch_bilinear(x01, 299, 299), g.at("a_bilinear299_from_float01")) < 1e-6);
+  CHECK(vdf::testing::max_abs(image::torch_bilinear(x01, 299, 299), g.at("a_bilinear299_from_float01")) < 1e-5);
   auto x255 = img.permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32);
-  CHECK(vdf::testing::max_abs(image::torch_bilinear(x255, 224, 224), g.at("a2_bilinear224_from_float255")) < 1e-4);
+  CHECK(vdf::testing::max_abs(image::torch_bilinear(x255, 224, 224), g.at("a2_bilinear224_from_float255")) < 5e-3);
 }
 
 TEST_CASE("resize: PIL float path agrees with the uint8 path and with identity", "[unit][image]") {

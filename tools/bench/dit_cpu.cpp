@@ -163,7 +163,7 @@ int main(int argc, char** argv) {
     const std::string self = argv[0];
     // The reference script lies beside this source file (CMake compiles with absolute paths).
     const std::string script =
-        only_script.empty() ? (std::filesystem::path(__FILE__).parent_path() / "dit_reference.py").string() : only_script;
+        only_script.empty() ? std::string(VDF_SOURCE_DIR "/tools/bench/dit_reference.py") : only_script;
     std::cout << "DiT CPU training step (flow loss, forward + backward + AdamW), threads " << threads << ", median of "
               << steps << " steps after " << warmup << " warm-up; LibTorch " << TORCH_VERSION << "\n";
     std::cout << "size         params     tokens GFLOP/step  vdf ms   torch ms  ratio  vdf RSS MB  torch RSS MB\n";

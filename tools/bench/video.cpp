@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
     else if (a == "--fast") fast = true;
     else dir = a;
   }
-  if (dir.empty()) dir = (fs::path(__FILE__).parent_path() / "../../../shared/assets/videos").string();
+  if (dir.empty()) dir = (fs::path(VDF_SOURCE_DIR) / "../shared/assets/videos").string();
   std::vector<std::string> files;
   for (const auto& e : fs::directory_iterator(dir)) {
     const auto ext = e.path().extension().string();

@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
 # Packs what the GPU node needs to run vdf's GPU checks, built HERE (the node has no FFmpeg/HDF5
 # development files and no package registry, but its own PyTorch 2.11.0 with CUDA 13.0, whose LibTorch
-# the binaries load there): the stripped `vdf` and `vdf_test_gpu` of build/cuda, and every shared
-# library they need that is neither LibTorch's (torch/lib, the nvidia-* wheels) nor the C library's.
+# the binaries load there): the stripped `vdf` and `vdf_test_gpu` of the `gpunode` preset (the `cuda`
+# preset without FFmpeg/HDF5: FFmpeg's codec libraries alone are ~170 MiB) and every shared library they
+# need that is neither LibTorch's (torch/lib, the nvidia-* wheels) nor the C library's.
 # Result: .gpu-pack/ (ignored by git), at most 60 MiB, carried with the device tool (`carry`) and run
-# there by tools/gpu/check.sh.
-#   tools/gpu/pack.sh [build dir, default build/cuda]
+# there by tools/gpu/check.sh. The first build of the preset takes ~25 minutes on 2 cores.
+#   tools/gpu/pack.sh [build dir: skip configure + build and pack that one]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-build=${1:-build/cuda}
+if [[ $# -gt 0 ]]; then
+  build=$1
+else
+  build=build/gpunode
+  export PATH=/usr/local/cuda/bin:$PATH
+  cmake --preset gpunode >/dev/null
+  cmake --build "$build" -j"$(nproc)" --target vdf vdf_test_gpu
+fi
 out=.gpu-pack
 rm -rf "$out"
 mkdir -p "$out/bin" "$out/lib"
-bins=("$build/tools/vdf" "$build/tests/gpu/vdf_test_gpu")
+bins=("$build/tools/vdf" "$build/tests/vdf_test_gpu")
 for b in "${bins[@]}"; do
   [[ -x "$b" ]] || { echo "pack: $b missing: build it first (cmake --build $build --target vdf vdf_test_gpu)" >&2; exit 1; }
   strip -o "$out/bin/$(basename "$b")" "$b"
