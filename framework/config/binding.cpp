@@ -49,7 +49,14 @@ std::string key_location(const Document* doc, const std::string& key_path) {
 }
 
 void Reader::type_error(const std::string& key_path, const YAML::Node& value,
-                        const std::string& expected) const {
+                        const std::string& expected_text) const {
+  // A choice arrives as "one of a, b, c" and reads better as "a, b or c".
+  std::string expected = expected_text;
+  if (expected.rfind("one of ", 0) == 0) {
+    expected = expected.substr(7);
+    const auto last = expected.rfind(", ");
+    if (last != std::string::npos) expected.replace(last, 2, " or ");
+  }
   std::string got;
   if (value.IsScalar()) got = "'" + value.Scalar() + "'";
   else if (value.IsSequence()) got = "a list";
