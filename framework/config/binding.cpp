@@ -66,23 +66,31 @@ void Reader::type_error(const std::string& key_path, const YAML::Node& value,
 }
 
 namespace {
-// Merge order of the last layer that set `key_path` or a key below it: files in doc.files order, then
-// the command line; -1 when nothing set it (a default).
-int layer_of(const Document& doc, const std::string& key_path) {
-  auto layer = [&](const Source& s) {
-    if (s.file == "<command line>") return static_cast<int>(doc.files.size());
-    for (int i = static_cast<int>(doc.files.size()) - 1; i >= 0; --i)
-      if (doc.files[i] == s.file) return i;
-    return static_cast<int>(doc.files.size());
-  };
-  int last = -1;
+// Merge order of a source: files in doc.files order, then the command line.
+int layer_of_source(const Document& doc, const Source& s) {
+  if (s.file == "<command line>") return static_cast<int>(doc.files.size());
+  for (int i = static_cast<int>(doc.files.size()) - 1; i >= 0; --i)
+    if (doc.files[i] == s.file) return i;
+  return static_cast<int>(doc.files.size());
+}
+
+// The source of the last layer that set `key_path` or a key below it (nullptr: a default).
+const Source* last_source(const Document& doc, const std::string& key_path) {
+  const Source* best = nullptr;
+  int best_layer = -1;
   for (auto it = doc.sources.lower_bound(key_path); it != doc.sources.end(); ++it) {
     const std::string& k = it->first;
     if (k.compare(0, key_path.size(), key_path) != 0) break;
-    if (k.size() == key_path.size() || k[key_path.size()] == '.' || k[key_path.size()] == '[')
-      last = std::max(last, layer(it->second));
+    if (k.size() != key_path.size() && k[key_path.size()] != '.' && k[key_path.size()] != '[') continue;
+    const int layer = layer_of_source(doc, it->second);
+    if (layer > best_layer) best = &it->second, best_layer = layer;
   }
-  return last;
+  return best;
+}
+
+int layer_of(const Document& doc, const std::string& key_path) {
+  const Source* s = last_source(doc, key_path);
+  return s ? layer_of_source(doc, *s) : -1;
 }
 }  // namespace
 
@@ -92,19 +100,11 @@ bool Reader::kind_changed_later(const std::string& key_path, const When& when) c
 }
 
 void Reader::not_applicable(const std::string& key_path, const When& when) const {
-  // Name where it was set: the key itself or, for a section, a key inside it (an override may have set
-  // only `a.b.c`), else its nearest recorded ancestor.
+  // Name where it was last set: the key itself or, for a section, a key inside it (an override may have
+  // set only `a.b.c`), else its nearest recorded ancestor.
   std::string at;
-  if (doc_) {
-    for (auto it = doc_->sources.lower_bound(key_path); it != doc_->sources.end(); ++it) {
-      const std::string& k = it->first;
-      if (k.compare(0, key_path.size(), key_path) != 0) break;
-      if (k.size() == key_path.size() || k[key_path.size()] == '.' || k[key_path.size()] == '[') {
-        at = " (" + it->second.describe() + ")";
-        if (k.size() == key_path.size()) break;
-      }
-    }
-  }
+  if (doc_)
+    if (const Source* src = last_source(*doc_, key_path)) at = " (" + src->describe() + ")";
   if (at.empty()) at = key_location(doc_, key_path);
   fail("config key '{}'{} does not apply here: it is only read when {}", key_path, at, when.condition);
 }
