@@ -18,10 +18,21 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace vdf::data {
+
+// Which encoders made a dataset's latents and text embeddings. The shards record it; whoever decodes or
+// conditions with its own VAE / text encoder (the trainer's periodic sampling) checks it against them.
+struct EncoderProvenance {
+  std::string source;  // where the dataset was read from (the shard folder), for messages
+  std::string vae_name, vae_weights_sha256;
+  double vae_scale = 1.0;
+  std::string text_name, text_weights_sha256;
+  int64_t text_max_length = 0;
+};
 
 struct LatentSample {
   torch::Tensor latents;    // [C, T, H, W]
@@ -41,6 +52,9 @@ class LatentDataset {
   virtual std::string bucket_of(int64_t index) const = 0;
   // A short description for logs and the run directory ("synthetic: 64 samples, 2 buckets").
   virtual std::string describe() const = 0;
+  // The encoders the samples were made with, when the dataset records them (the shards do); nullopt for
+  // data that was never encoded (the synthetic set).
+  virtual std::optional<EncoderProvenance> provenance() const { return std::nullopt; }
 };
 
 // A batch of samples sharing one bucket: tensors stacked along a new leading dim.

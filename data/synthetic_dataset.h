@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "data/dataset.h"
-#include "framework/config/schema/data.h"
+#include "data/config/data.h"
 
 namespace vdf::data {
 

@@ -25,7 +25,7 @@ using nlohmann::json;
 
 namespace {
 
-bool wants(const config::EvalConfig& c, const std::string& m) {
+bool wants(const config::EvalConfig& c, config::Metric m) {
   return std::find(c.metrics.begin(), c.metrics.end(), m) != c.metrics.end();
 }
 
@@ -190,12 +190,12 @@ void Evaluation::inception_metrics() {
   auto net = InceptionExtractor::load(cfg.inception_weights, device, recipe_keys("inception_fid"));
   const auto& wp = net.provenance();
   note_weights("Inception", wp);
-  const auto pre = parse_fid_preprocess(cfg.fid_preprocess);
-  const bool need_fid = wants(cfg, "fid"), need_is = wants(cfg, "is");
+  const auto pre = cfg.fid_preprocess;
+  const bool need_fid = wants(cfg, config::Metric::fid), need_is = wants(cfg, config::Metric::is);
   auto gen_run = inception_features(net, frames_of_clips(gen, cfg.fid_frames_per_clip), pre,
                                     need_fid ? cfg.fid_dims : 2048, cfg.batch_size, need_is);
   if (need_fid) {
-    const auto cov = parse_cov_convention(cfg.fid_covariance);
+    const auto cov = cfg.fid_covariance;
     StatsMeta want{{"metric", "fid"},
                    {"network", wp.network},
                    {"weights_sha256", wp.sha256},
@@ -246,11 +246,12 @@ void Evaluation::fvd() {
   auto net = I3dExtractor::load(cfg.i3d_weights, device, recipe_keys("i3d"));
   const auto& wp = net.provenance();
   note_weights("I3D", wp);
-  auto protocol = make_fvd_protocol(cfg.fvd_protocol, cfg.fvd_frames, cfg.fvd_stride, cfg.fvd_clip_offset,
+  auto protocol = make_fvd_protocol(config::enum_name(cfg.fvd_protocol), cfg.fvd_frames, cfg.fvd_stride,
+                                    config::enum_name(cfg.fvd_clip_offset),
                                     static_cast<uint64_t>(cfg.fvd_seed));
   StatsMeta want{{"metric", "fvd"}, {"network", wp.network}, {"weights_sha256", wp.sha256}};
   for (const auto& [k, v] : protocol.describe()) want[k] = v;
-  auto gen_run = i3d_features(net, gen, make_fvd_protocol(cfg.fvd_protocol, cfg.fvd_frames, cfg.fvd_stride, "start", 0));
+  auto gen_run = i3d_features(net, gen, make_fvd_protocol(config::enum_name(cfg.fvd_protocol), cfg.fvd_frames, cfg.fvd_stride, "start", 0));
   want["dims"] = std::to_string(gen_run.features.size(1));  // save_stats records it; a reused file must agree
   auto ref = reference_side("fvd", want, [&] {
     auto run = i3d_features(net, ref_clips, protocol);
@@ -277,7 +278,7 @@ void Evaluation::clip_scores() {
   auto net = ClipExtractor::load(cfg.clip_weights, cfg.clip_model, device, recipe_keys("clip"), cfg.clip_tokenizer);
   const auto& wp = net.provenance();
   note_weights("CLIP", wp);
-  const auto clamp = parse_clip_clamp(cfg.clip_clamp);
+  const auto clamp = cfg.clip_clamp;
   auto r = clip_score(net, gen, prompts, cfg.clip_frames_per_clip, clamp, cfg.batch_size);
   json prov = weights_provenance(wp);
   prov["model"] = cfg.clip_model;
@@ -446,9 +447,9 @@ EvalOutcome run_eval(const EvalRequest& req) {
   report["metrics"] = json::object();
 
   const auto& cfg = req.config;
-  if (wants(cfg, "fid") || wants(cfg, "is")) ev.inception_metrics();
-  if (wants(cfg, "fvd")) ev.fvd();
-  if (wants(cfg, "clip")) ev.clip_scores();
+  if (wants(cfg, config::Metric::fid) || wants(cfg, config::Metric::is)) ev.inception_metrics();
+  if (wants(cfg, config::Metric::fvd)) ev.fvd();
+  if (wants(cfg, config::Metric::clip)) ev.clip_scores();
 
   report["warnings"] = ev.loud;
   EvalOutcome out;

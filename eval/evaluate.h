@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "framework/config/schema/eval.h"
+#include "eval/config.h"
 
 namespace vdf::eval {
 

@@ -32,7 +32,7 @@ CONFIG=${VDF_QUICKSTART_CONFIG:-configs/quickstart.yaml}
 mkdir -p "$OUT"
 paths=("synthetic.out_dir=$OUT/dataset" "ingest.manifest=$OUT/dataset/manifest.jsonl" "ingest.output=$OUT/latents"
        "data.shards=$OUT/latents" "run.root=$OUT" "run.name=run")
-"$VDF" config "$CONFIG" "${paths[@]}" "$@" > "$OUT/config.resolved.yaml"
+"$VDF" config --config "$CONFIG" "${paths[@]}" "$@" > "$OUT/config.resolved.yaml"
 stage() { echo; echo "== $1"; }
 t1=$(date +%s)
 
@@ -61,8 +61,8 @@ stage "4/6 vdf sample: held-out prompts, trained (EMA) and untrained"
 prompts="$OUT/heldout_x${REPEATS}.txt"
 : > "$prompts"
 for _ in $(seq "$REPEATS"); do cat "$OUT/dataset/heldout_prompts.txt" >> "$prompts"; done
-"$VDF" sample --run "$OUT/run" --prompts "$prompts" --out "$OUT/samples/trained" --weights ema
-"$VDF" sample --run "$OUT/run" --prompts "$prompts" --out "$OUT/samples/untrained" --weights init
+"$VDF" sample --run-dir "$OUT/run" --prompts "$prompts" --out "$OUT/samples/trained" --weights ema
+"$VDF" sample --run-dir "$OUT/run" --prompts "$prompts" --out "$OUT/samples/untrained" --weights init
 t_sample=$(date +%s)
 
 stage "5/6 vdf eval: FID / IS / CLIP score against the training clips (recipe weights: NOT the standard numbers)"
@@ -77,7 +77,7 @@ metrics=()
 min_joint=()
 [[ -n "${VDF_QUICKSTART_MIN_JOINT:-}" ]] && min_joint=(--min-joint "$VDF_QUICKSTART_MIN_JOINT")
 "$VDF" attributes --samples "trained=$OUT/samples/trained" --samples "untrained=$OUT/samples/untrained" \
-  --run "$OUT/run" "${metrics[@]}" "${min_joint[@]}" --out "$OUT/report" --title "vdf quickstart"
+  --run-dir "$OUT/run" "${metrics[@]}" "${min_joint[@]}" --out "$OUT/report" --title "vdf quickstart"
 t_end=$(date +%s)
 
 echo

@@ -4,10 +4,10 @@
 #include <memory>
 
 #include "data/dataset.h"
-#include "framework/config/vdf_config.h"
+#include "data/config/data.h"
 
 namespace vdf::train {
 
-std::shared_ptr<const data::LatentDataset> make_dataset(const config::VdfConfig& cfg);
+std::shared_ptr<const data::LatentDataset> make_dataset(const config::DataConfig& dc);
 
 }  // namespace vdf::train

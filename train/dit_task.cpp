@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "framework/core/error.h"
+
 namespace vdf::train {
 
 int64_t dit_tokens(const std::vector<int64_t>& s, const std::vector<int64_t>& patch) {
@@ -11,8 +13,9 @@ int64_t dit_tokens(const std::vector<int64_t>& s, const std::vector<int64_t>& pa
   return n;
 }
 
-DitTask::DitTask(const config::VdfConfig& cfg, const std::vector<int64_t>& latent_shape, int64_t text_len)
-    : cfg_(cfg), dit_(cfg.model, latent_shape, text_len), objective_(cfg.diffusion) {}
+DitTask::DitTask(const config::DitConfig& model, const config::DiffusionConfig& diffusion,
+                 const std::vector<int64_t>& latent_shape, int64_t text_len)
+    : diffusion_(diffusion), dit_(model, latent_shape, text_len), objective_(diffusion) {}
 
 diffusion::Conditioning DitTask::condition(const data::LatentBatch& b) const {
   diffusion::Conditioning c;
@@ -44,11 +47,27 @@ int64_t DitTask::tokens_per_sample(const std::vector<int64_t>& s) const {
   return dit_tokens(s, dit_->config().patch);
 }
 
+DatasetDims check_model_fits_dataset(const config::DitConfig& m, const data::LatentDataset& dataset) {
+  DatasetDims dims;
+  if (dataset.size() == 0) return dims;
+  data::LatentSample s = dataset.get(0);
+  dims.latent_shape = s.latents.sizes().vec();
+  dims.text_len = s.text.size(0);
+  VDF_CHECK(s.latents.size(0) == m.in_channels, "model.in_channels={} but the dataset ({}) has {}-channel latents",
+            m.in_channels, dataset.describe(), s.latents.size(0));
+  VDF_CHECK(s.text.size(1) == m.text_dim, "model.text_dim={} but the dataset ({}) has {}-wide text embeddings",
+            m.text_dim, dataset.describe(), s.text.size(1));
+  VDF_CHECK(m.pooled_dim == 0 || s.pooled.size(0) == m.pooled_dim,
+            "model.pooled_dim={} but the dataset ({}) has {}-wide pooled embeddings", m.pooled_dim,
+            dataset.describe(), s.pooled.size(0));
+  return dims;
+}
+
 std::string DitTask::describe() const {
   int64_t n = 0;
   for (const auto& p : dit_->parameters()) n += p.numel();
-  return fmt::format("DiT {:.3f} M parameters, objective {} ({})", n / 1e6, cfg_.diffusion.objective,
-                     cfg_.diffusion.prediction);
+  return fmt::format("DiT {:.3f} M parameters, objective {} ({})", n / 1e6, config::enum_name(diffusion_.objective),
+                     config::enum_name(diffusion_.prediction));
 }
 
 }  // namespace vdf::train

@@ -7,7 +7,7 @@
 #pragma once
 #include <cstdint>
 
-#include "framework/config/schema/train.h"
+#include "train/config.h"
 
 namespace vdf::train {
 

@@ -14,7 +14,7 @@
 #include <filesystem>
 #include <string>
 
-#include "framework/config/vdf_config.h"
+#include "framework/config/schema/run.h"
 #include "framework/core/jsonl.h"
 
 namespace vdf::train {

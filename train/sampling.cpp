@@ -12,6 +12,8 @@
 #include "framework/tensor_io/safetensors.h"
 #include "train/dit_task.h"
 #include "train/run_dir.h"
+#include "framework/tensor_io/weights.h"
+#include "train/trainer.h"
 #ifdef VDF_WITH_VIDEO
 #include "framework/video/writer.h"
 #endif
@@ -20,7 +22,42 @@ namespace vdf::train {
 
 std::vector<int64_t> parse_latent_shape(const std::string& text) { return data::parse_bucket_key(text); }
 
-SamplePipeline::SamplePipeline(config::VdfConfig cfg, torch::Device device)
+void check_encoders_match(SamplePipeline& pipeline, const data::LatentDataset& dataset) {
+  const std::optional<data::EncoderProvenance> p = dataset.provenance();
+  if (!p) return;
+  const auto& vi = pipeline.vae().info();
+  VDF_CHECK(vi.weights_sha256 == p->vae_weights_sha256 && vi.scale == p->vae_scale,
+            "vae.* builds VAE '{}' (weights {}, scale {}) but data.shards='{}' was encoded with '{}' (weights {}, "
+            "scale {}); set vae.* to the ingest config's VAE",
+            vi.name, vi.weights_sha256.substr(0, 12), vi.scale, p->source, p->vae_name,
+            p->vae_weights_sha256.substr(0, 12), p->vae_scale);
+  auto& te = pipeline.text_encoder();
+  VDF_CHECK(te.weights_sha256() == p->text_weights_sha256 && te.max_length() == p->text_max_length,
+            "text_encoder.* builds '{}' (weights {}, max_length {}) but data.shards='{}' holds embeddings of '{}' "
+            "(weights {}, max_length {}); set text_encoder.* to the ingest config's",
+            te.name(), te.weights_sha256().substr(0, 12), te.max_length(), p->source, p->text_name,
+            p->text_weights_sha256.substr(0, 12), p->text_max_length);
+}
+
+std::function<void(int64_t, const fs::path&)> ema_sample_hook(const Trainer& trainer,
+                                                              std::shared_ptr<SamplePipeline> pipeline,
+                                                              config::DitConfig model, SampleJob job,
+                                                              int64_t init_seed) {
+  return [&trainer, pipeline, model, job, init_seed](int64_t step, const fs::path& dir) {
+    torch::manual_seed(init_seed);
+    dit::Dit ema_model(model);
+    ema_model->to(trainer.device());
+    tensor_io::LoadOptions ema_weights;
+    ema_weights.what = "EMA weights";
+    tensor_io::load_weights(*ema_model, trainer.ema().tensors(), ema_weights);
+    SampleJob j = job;
+    j.out_dir = dir;
+    j.provenance = {{"step", step}, {"weights", "ema"}};
+    pipeline->run(ema_model, j);
+  };
+}
+
+SamplePipeline::SamplePipeline(SamplingConfig cfg, torch::Device device)
     : cfg_(std::move(cfg)), device_(device) {}
 SamplePipeline::~SamplePipeline() = default;
 
@@ -94,7 +131,7 @@ nlohmann::json SamplePipeline::run(dit::Dit& model, const SampleJob& job) {
     VDF_INFO("sample {}/{}: '{}' -> {}", i + 1, job.prompts.size(), job.prompts[i], job.out_dir.string());
   }
   nlohmann::json info = {
-      {"sampler", job.sample.sampler},  {"steps", job.sample.steps},     {"cfg_scale", job.sample.cfg_scale},
+      {"sampler", config::enum_name(job.sample.sampler)},  {"steps", job.sample.steps},     {"cfg_scale", job.sample.cfg_scale},
       {"seed", job.sample.seed},        {"eta", job.sample.eta},         {"shift", sampler.shift(tokens)},
       {"latent_shape", shape},          {"fps", job.fps},                {"text_encoder", text_->name()},
       {"vae", vae_->info().name},       {"device", device_.str()},       {"outputs", outputs},

@@ -6,11 +6,13 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "framework/config/vdf_config.h"
+#include "framework/config/schema/sample.h"
+#include "train/config.h"
 #include "framework/models/dit/dit.h"
 
 namespace vdf::text {
@@ -18,6 +20,9 @@ class TextEncoder;
 }
 namespace vdf::vae {
 class Vae;
+}
+namespace vdf::data {
+class LatentDataset;
 }
 
 namespace vdf::train {
@@ -36,7 +41,7 @@ struct SampleJob {
 class SamplePipeline {
  public:
   // Builds the text encoder (section text_encoder) and VAE (section vae) of `cfg` on first use.
-  SamplePipeline(config::VdfConfig cfg, torch::Device device);
+  SamplePipeline(SamplingConfig cfg, torch::Device device);
   ~SamplePipeline();
   // Samples every prompt (one at a time, seed = sample.seed + prompt index) and writes the outputs and
   // sample.json into job.out_dir (created). Returns the sample.json content.
@@ -47,11 +52,25 @@ class SamplePipeline {
   vae::Vae& vae();
 
  private:
-  config::VdfConfig cfg_;
+  SamplingConfig cfg_;
   torch::Device device_;
   std::unique_ptr<text::TextEncoder> text_;
   std::unique_ptr<vae::Vae> vae_;
 };
+
+// Samples are decoded with vae.* and conditioned with text_encoder.*: they must be the models the dataset
+// was encoded with (its provenance), or the samples are noise that looks like a training failure. Throws
+// naming both sides; nothing to check for a dataset without provenance (synthetic).
+void check_encoders_match(SamplePipeline& pipeline, const data::LatentDataset& dataset);
+
+class Trainer;
+// The trainer's periodic sampling (Trainer::sample_hook): at each call, the trainer's EMA weights in a
+// model of `model` (built after seeding torch with `init_seed`, like training), sampled with `job`
+// (prompts, sampler settings, shape, fps) into the given folder, with the step in sample.json.
+std::function<void(int64_t step, const fs::path& out_dir)> ema_sample_hook(const Trainer& trainer,
+                                                                           std::shared_ptr<SamplePipeline> pipeline,
+                                                                           config::DitConfig model, SampleJob job,
+                                                                           int64_t init_seed);
 
 // Parses "TxHxW" (latent units) into {T, H, W}.
 std::vector<int64_t> parse_latent_shape(const std::string& text);

@@ -39,10 +39,9 @@ torch::Device resolve_device(const std::string& device) {
   }
 }
 
-Trainer::Trainer(config::VdfConfig cfg, std::shared_ptr<TrainTask> task,
+Trainer::Trainer(TrainerConfig cfg, std::shared_ptr<TrainTask> task,
                  std::shared_ptr<const data::LatentDataset> dataset, DistHooks hooks, TrainerOptions options)
     : cfg_(std::move(cfg)),
-      config_yaml_(config::to_yaml(cfg_)),
       task_(std::move(task)),
       dataset_(std::move(dataset)),
       hooks_(std::move(hooks)),
@@ -73,8 +72,12 @@ Trainer::Trainer(config::VdfConfig cfg, std::shared_ptr<TrainTask> task,
 Trainer::~Trainer() = default;
 
 bool Trainer::use_autocast() const {
-  const auto& p = cfg_.train.precision;
-  return p == "bf16" || (p == "auto" && device_.is_cuda());
+  switch (cfg_.train.precision) {
+    case config::Precision::bf16: return true;
+    case config::Precision::fp32: return false;
+    case config::Precision::automatic: return device_.is_cuda();
+  }
+  return false;
 }
 
 StepResult Trainer::train_step() {
@@ -194,7 +197,7 @@ fs::path Trainer::save(const fs::path& checkpoints_root) {
   s.sampler = sampler_->position();
   s.lr = last_lr_;
   s.world_size = hooks_.world_size;
-  s.config_yaml = config_yaml_;
+  s.config_yaml = cfg_.resolved_yaml;
   s.model = tensor_io::state_dict_copy(task_->module());
   s.ema = ema_->tensors();
   s.optimizer = optimizer_->state_tensors();
@@ -204,7 +207,7 @@ fs::path Trainer::save(const fs::path& checkpoints_root) {
 
 void Trainer::resume_from(const fs::path& dir) {
   CheckpointState s = load_checkpoint(dir);
-  for (const auto& d : check_resume_config(s.config_yaml, config_yaml_, cfg_.train.resume_allow_changes, dir.string()))
+  for (const auto& d : check_resume_config(s.config_yaml, cfg_.resolved_yaml, cfg_.train.resume_allow_changes, dir.string()))
     VDF_INFO("resume: {} changed {} -> {} (allowed)", d.key, d.before, d.after);
   VDF_CHECK(s.world_size == hooks_.world_size,
             "cannot resume {} (saved with world size {}) with world size {}: the data order and per-rank slices "
@@ -248,19 +251,19 @@ void Trainer::run() {
   const auto& tc = cfg_.train;
   const bool main = hooks_.is_main();
   std::optional<fs::path> ckpt = find_latest_checkpoint(paths_.checkpoints);
-  if (tc.resume == "never" && ckpt)
+  if (tc.resume == config::ResumeMode::never && ckpt)
     fail("run directory {} already has checkpoint {} and train.resume=never: use another run.name or remove it",
          paths_.root.string(), ckpt->string());
-  if (tc.resume == "always" && !ckpt)
+  if (tc.resume == config::ResumeMode::always && !ckpt)
     fail("--resume: run directory {} has no checkpoint to resume from", paths_.root.string());
 
   if (main && options_.write_run_dir) {
     remove_checkpoint_temporaries(paths_.checkpoints);
     // Before touching config.yaml: a mismatched resume must fail without rewriting the run's files.
     if (ckpt) {
-      check_resume_config(read_file(*ckpt / "config.yaml"), config_yaml_, tc.resume_allow_changes, ckpt->string());
+      check_resume_config(read_file(*ckpt / "config.yaml"), cfg_.resolved_yaml, tc.resume_allow_changes, ckpt->string());
     }
-    prepare_run_directory(paths_, options_.command_line, config_yaml_);
+    prepare_run_directory(paths_, options_.command_line, cfg_.resolved_yaml);
     log::add_file_sink(paths_.log.string());
   }
   hooks_.call_barrier();

@@ -14,7 +14,7 @@
 #include <string>
 
 #include "data/dataset.h"
-#include "framework/config/vdf_config.h"
+#include "train/config.h"
 #include "train/adamw.h"
 #include "train/bucket_sampler.h"
 #include "train/dist_hooks.h"
@@ -52,7 +52,7 @@ torch::Device resolve_device(const std::string& device);
 
 class Trainer {
  public:
-  Trainer(config::VdfConfig cfg, std::shared_ptr<TrainTask> task, std::shared_ptr<const data::LatentDataset> dataset,
+  Trainer(TrainerConfig cfg, std::shared_ptr<TrainTask> task, std::shared_ptr<const data::LatentDataset> dataset,
           DistHooks hooks = {}, TrainerOptions options = {});
   ~Trainer();
 
@@ -83,8 +83,7 @@ class Trainer {
   bool use_autocast() const;
   void log_step(const StepResult& r);
 
-  config::VdfConfig cfg_;
-  std::string config_yaml_;
+  TrainerConfig cfg_;
   std::shared_ptr<TrainTask> task_;
   std::shared_ptr<const data::LatentDataset> dataset_;
   DistHooks hooks_;

@@ -67,7 +67,7 @@ std::optional<std::pair<const char*, std::string>> decode_error_verdict(int deco
                                                                         const config::VideoConfig& cfg) {
   if (decode_errors <= 0) return std::nullopt;
   const double frac = static_cast<double>(decode_errors) / std::max<int64_t>(1, packets);
-  if (cfg.on_decode_error == "reject")
+  if (cfg.on_decode_error == config::DecodeErrorPolicy::reject)
     return std::make_pair(reject::decode_errors,
                           fmt::format("{} decode errors in {} packets (policy: reject on any error)", decode_errors,
                                       packets));

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "data/filters/frame_stats.h"
-#include "framework/config/schema/video.h"
+#include "data/config/video.h"
 
 namespace vdf::data {
 

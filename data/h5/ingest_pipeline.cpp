@@ -456,7 +456,7 @@ IngestReport run_ingest(const config::IngestConfig& cfg, const std::string& conf
   const auto t_start = Clock::now();
   const auto [rank, world] = resolve_rank(cfg);
   VDF_CHECK(!cfg.manifest.empty(), "ingest: no manifest given (set ingest.manifest)");
-  const Manifest manifest = read_manifest(cfg.manifest, cfg.manifest_format, cfg.split);
+  const Manifest manifest = read_manifest(cfg.manifest, config::enum_name(cfg.manifest_format), cfg.split);
   const std::vector<ManifestEntry> inputs = rank_slice(manifest.entries, rank, world);
 
   const fs::path out = cfg.output;
@@ -467,7 +467,7 @@ IngestReport run_ingest(const config::IngestConfig& cfg, const std::string& conf
   ShardHeader header;
   header.vae = stages.vae->identity();
   header.text = stages.text->identity();
-  header.latent_dtype = cfg.latent_dtype;
+  header.latent_dtype = config::enum_name(cfg.latent_dtype);
   header.config_yaml = config_yaml;
   header.config_sha256 = sha256_hex(config_yaml);
   header.rank = rank;
@@ -518,7 +518,7 @@ IngestReport run_ingest(const config::IngestConfig& cfg, const std::string& conf
 
   int threads = cfg.threads > 0 ? cfg.threads : std::max(1, int(std::thread::hardware_concurrency()) - 1);
   const int depth = cfg.queue_inputs > 0 ? cfg.queue_inputs : 2 * threads;
-  const int gzip = cfg.compression == "gzip" ? cfg.compression_level : 0;
+  const int gzip = cfg.compression == config::Compression::gzip ? cfg.compression_level : 0;
 
   std::optional<ProgressBar> bar;
   if (cfg.progress) {

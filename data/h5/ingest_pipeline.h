@@ -18,7 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/ingest/stages.h"
-#include "framework/config/schema/ingest.h"
+#include "data/config/ingest.h"
 
 namespace vdf::data {
 

@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "data/ingest/stages.h"
-#include "framework/config/schema/video.h"
+#include "data/config/video.h"
 #include "framework/models/text/text_encoder.h"
 #include "framework/models/vae/vae.h"
 

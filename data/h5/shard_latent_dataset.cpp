@@ -3,7 +3,20 @@
 namespace vdf::data {
 
 ShardLatentDataset::ShardLatentDataset(const std::filesystem::path& dir_or_file, ShardDatasetOptions options)
-    : shards_(dir_or_file, std::move(options)) {}
+    : source_(dir_or_file), shards_(dir_or_file, std::move(options)) {}
+
+std::optional<EncoderProvenance> ShardLatentDataset::provenance() const {
+  const auto& h = shards_.header();
+  EncoderProvenance p;
+  p.source = source_.string();
+  p.vae_name = h.vae.name;
+  p.vae_weights_sha256 = h.vae.weights_sha256;
+  p.vae_scale = h.vae.scale;
+  p.text_name = h.text.name;
+  p.text_weights_sha256 = h.text.weights_sha256;
+  p.text_max_length = h.text.max_length;
+  return p;
+}
 
 LatentSample ShardLatentDataset::get(int64_t index) const {
   ShardRecord r = shards_.get(index);

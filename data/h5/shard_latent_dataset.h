@@ -17,9 +17,11 @@ class ShardLatentDataset : public LatentDataset {
   LatentSample get(int64_t index) const override;
   std::string bucket_of(int64_t index) const override { return shards_.bucket_of(index); }
   std::string describe() const override { return shards_.describe(); }
+  std::optional<EncoderProvenance> provenance() const override;
   const ShardDataset& shards() const { return shards_; }
 
  private:
+  std::filesystem::path source_;
   ShardDataset shards_;
 };
 

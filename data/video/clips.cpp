@@ -30,8 +30,8 @@ nlohmann::json video_policy_json(const config::VideoConfig& c) {
   return {{"fps", c.fps},
           {"size", fmt::format("{}x{}", c.width, c.height)},
           {"buckets", c.buckets},
-          {"crop", c.crop},
-          {"filter", c.filter},
+          {"crop", config::enum_name(c.crop)},
+          {"filter", config::enum_name(c.filter)},
           {"clip_frames", c.clip_frames},
           {"clip_stride", c.clip_stride},
           {"max_clips_per_video", c.max_clips_per_video},
@@ -45,7 +45,7 @@ nlohmann::json video_policy_json(const config::VideoConfig& c) {
           {"max_black_fraction", c.max_black_fraction},
           {"duplicate_hamming", c.duplicate_hamming},
           {"decode_errors",
-           c.on_decode_error == "reject"
+           c.on_decode_error == config::DecodeErrorPolicy::reject
                ? std::string("reject any input with a decode error")
                : fmt::format("keep decodable frames; reject when errors / packets > {}", c.max_decode_error_fraction)}};
 }
@@ -86,8 +86,8 @@ VideoExtraction extract_clips(const std::string& path, const config::VideoConfig
   o.target_fps = cfg.fps;
   o.width = out_w;
   o.height = out_h;
-  o.crop = cfg.crop;
-  o.filter = cfg.filter;
+  o.crop = config::enum_name(cfg.crop);
+  o.filter = config::enum_name(cfg.filter);
   try {
     dec.open(path, o);
   } catch (const video::VideoError& e) {

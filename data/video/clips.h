@@ -17,7 +17,7 @@
 #include "data/accept_report.h"
 #include "data/filters/clip_cutting.h"
 #include "data/filters/frame_stats.h"
-#include "framework/config/schema/video.h"
+#include "data/config/video.h"
 #include "framework/video/probe.h"
 
 namespace vdf::data {

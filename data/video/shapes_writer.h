@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "framework/config/schema/synthetic.h"
+#include "data/config/synthetic.h"
 
 namespace vdf::data::synthetic {
 

@@ -16,12 +16,13 @@
 #include <string>
 #include <vector>
 
+#include "eval/config.h"
 #include "eval/metrics/media.h"
 #include "eval/networks/extractors.h"
 
 namespace vdf::eval {
 
-enum class ClipClamp { none, torchmetrics, per_sample };
+using ClipClamp = config::ClipClamp;  // eval.clip_clamp
 std::string to_string(ClipClamp c);
 ClipClamp parse_clip_clamp(const std::string& name);  // "none" | "torchmetrics" | "per-sample"
 

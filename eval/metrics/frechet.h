@@ -16,11 +16,13 @@
 #include <string>
 #include <vector>
 
+#include "eval/config.h"
+
 namespace vdf::eval {
 
 // unbiased: np.cov (ddof = 1) — pytorch-fid, clean-fid, TTUR, TF-GAN, torchmetrics, TATS.
 // biased:   Σxxᵀ/n − μμᵀ on float32-cast features, accumulated in float64 — StyleGAN2-ADA/3/V FeatureStats.
-enum class CovConvention { unbiased, biased };
+using CovConvention = config::CovConvention;  // eval.fid_covariance
 std::string to_string(CovConvention c);
 CovConvention parse_cov_convention(const std::string& name);  // "unbiased" | "biased"
 

@@ -5,12 +5,14 @@
 
 #include <string>
 
+#include "eval/config.h"
+
 namespace vdf::eval {
 
 // FID image preprocessing modes (see docs/metrics.md):
 //   pytorch_fid: /255 → F.interpolate(299, bilinear, align_corners=False, no antialias) → 2x−1
 //   clean:       clean-fid mode="clean": per-channel PIL 'F' bicubic to 299 on 0..255, clip → (x−128)/128
-enum class FidPreprocess { pytorch_fid, clean };
+using FidPreprocess = config::FidPreprocess;  // eval.fid_preprocess
 std::string to_string(FidPreprocess p);
 FidPreprocess parse_fid_preprocess(const std::string& name);  // "pytorch-fid" | "clean"
 

@@ -22,6 +22,7 @@
 #include <sstream>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "framework/config/document.h"
@@ -40,9 +41,65 @@ struct is_vector : std::false_type {};
 template <typename T>
 struct is_vector<std::vector<T>> : std::true_type {};
 
+// ---- choices --------------------------------------------------------------------------------------
+// A choice is an enum class with a name table declared next to it (same namespace):
+//
+//   enum class Sampler { euler, ddim, dpmpp2m };
+//   VDF_CONFIG_ENUM(Sampler, {Sampler::euler, "euler"}, {Sampler::ddim, "ddim"}, {Sampler::dpmpp2m, "dpmpp2m"})
+//
+// Reading accepts only the names (anything else is a load-time error naming the file:line and the
+// allowed names), writing and `vdf config --schema` use them, and code switches on the enum.
+template <typename E>
+using EnumTable = std::vector<std::pair<E, const char*>>;
+
+template <typename T, typename = void>
+struct is_choice : std::false_type {};
+template <typename T>
+struct is_choice<T, std::void_t<decltype(vdf_config_enum_table(std::declval<T>()))>> : std::true_type {};
+
+template <typename E>
+const EnumTable<E>& enum_table() {
+  static_assert(is_choice<E>::value, "no VDF_CONFIG_ENUM for this type");
+  return vdf_config_enum_table(E{});
+}
+template <typename E>
+std::string enum_name(E value) {
+  for (const auto& [e, name] : enum_table<E>())
+    if (e == value) return name;
+  return "<invalid " + std::to_string(static_cast<long long>(value)) + ">";
+}
+template <typename E>
+bool parse_enum(const std::string& text, E* out) {
+  for (const auto& [e, name] : enum_table<E>())
+    if (text == name) return *out = e, true;
+  return false;
+}
+// The allowed names joined by `sep`, e.g. "euler | ddim | dpmpp2m".
+template <typename E>
+std::string enum_names(const std::string& sep = " | ") {
+  std::string out;
+  for (const auto& [e, name] : enum_table<E>()) out += (out.empty() ? "" : sep) + std::string(name);
+  return out;
+}
+// Parses a name or fails naming `what` and the allowed names (for choices given outside a config file).
+template <typename E>
+E parse_enum_or_fail(const std::string& text, const std::string& what) {
+  E e{};
+  if (!parse_enum(text, &e)) fail("{} '{}': expected one of {}", what, text, enum_names<E>(", "));
+  return e;
+}
+
+#define VDF_CONFIG_ENUM(E, ...)                                                  \
+  inline const ::vdf::config::EnumTable<E>& vdf_config_enum_table(E) {           \
+    static const ::vdf::config::EnumTable<E> table{__VA_ARGS__};                 \
+    return table;                                                                \
+  }                                                                              \
+  inline std::string format_as(E value) { return ::vdf::config::enum_name(value); }
+
 template <typename T>
 std::string type_name() {
-  if constexpr (std::is_same_v<T, bool>) return "bool";
+  if constexpr (is_choice<T>::value) return enum_names<T>(" | ");
+  else if constexpr (std::is_same_v<T, bool>) return "bool";
   else if constexpr (std::is_integral_v<T>) return "integer";
   else if constexpr (std::is_floating_point_v<T>) return "float";
   else if constexpr (std::is_same_v<T, std::string>) return "string";
@@ -50,15 +107,26 @@ std::string type_name() {
   else return "section";
 }
 
-// Validation helper handed to validate(): knows the key prefix of the section it checks.
+// " (file:line)" of a key path, or of its nearest recorded ancestor (list elements, sections set as a
+// whole); "" when the document never set it or there is no document.
+std::string key_location(const Document* doc, const std::string& key_path);
+
+// Validation helper handed to validate(): knows the key prefix of the section it checks and the
+// document the values came from, so a failed check names the file and line of the offending key.
 class Check {
  public:
-  explicit Check(std::string prefix) : prefix_(std::move(prefix)) {}
+  explicit Check(std::string prefix, const Document* doc = nullptr) : prefix_(std::move(prefix)), doc_(doc) {}
   std::string key(const std::string& name) const { return prefix_.empty() ? name : prefix_ + "." + name; }
-  Check sub(const std::string& name) const { return Check(key(name)); }
+  Check sub(const std::string& name) const { return Check(key(name), doc_); }
   template <typename T>
   void require(bool ok, const std::string& name, const T& value, const std::string& expected) const {
-    if (!ok) fail("config key '{}' = {}: expected {}", key(name), show(value), expected);
+    if (!ok) fail("config key '{}'{} = {}: expected {}", key(name), location(name), show(value), expected);
+  }
+  // " (file:line)" where the key was set, " (default)" when no file or override set it.
+  std::string location(const std::string& name) const {
+    if (!doc_) return "";
+    const std::string at = key_location(doc_, key(name));
+    return at.empty() ? " (default)" : at;
   }
   template <typename T>
   static std::string show(const T& value) {
@@ -69,6 +137,8 @@ class Check {
       os << "]";
     } else if constexpr (std::is_same_v<T, std::string>) {
       os << "'" << value << "'";
+    } else if constexpr (is_choice<T>::value) {
+      os << "'" << enum_name(value) << "'";
     } else if constexpr (std::is_same_v<T, bool>) {
       os << (value ? "true" : "false");
     } else {
@@ -79,6 +149,22 @@ class Check {
 
  private:
   std::string prefix_;
+  const Document* doc_;
+};
+
+// A kind-specific key or section: visited with a fourth argument saying whether it applies to the
+// chosen kind (the kind is visited first, so it is already read) and which sibling key chooses the kind:
+//
+//   v("kind", kind, "taef2 | taehv");
+//   v("taehv", taehv, "taehv-only settings", When{kind == VaeKind::taehv, "vae.kind is taehv", "kind"});
+//
+// Setting a key that does not apply is an error (file:line and the condition), unless a later layer
+// (a file that inherits it with _base_, or a command-line override) changed the kind: then the keys of
+// the old kind are dropped. The resolved YAML leaves such keys out; the schema lists them all.
+struct When {
+  bool applies;
+  const char* condition;
+  const char* kind_key = nullptr;  // sibling key that chooses the kind
 };
 
 // Closest known key by edit distance, for "did you mean" hints; empty when nothing is close.
@@ -97,6 +183,16 @@ class Reader {
     const YAML::Node value = node_[key];
     if (!value) return;  // keep the default
     read_value(value, path(key), field);
+  }
+
+  template <typename T>
+  void operator()(const char* key, T& field, const char* help, When when) {
+    if (!when.applies && node_.IsMap() && node_[key]) {
+      known_.push_back(key);
+      if (!kind_changed_later(path(key), when)) not_applicable(path(key), when);
+      return;  // keys of a kind a later layer switched away from are dropped
+    }
+    (*this)(key, field, help);
   }
 
   // After visiting: any key present in YAML but not in the struct is an error.
@@ -128,7 +224,8 @@ class Reader {
 
  private:
   std::string path(const std::string& key) const { return prefix_.empty() ? key : prefix_ + "." + key; }
-  std::string where(const std::string& key_path) const;
+  [[noreturn]] void not_applicable(const std::string& key_path, const When& when) const;
+  bool kind_changed_later(const std::string& key_path, const When& when) const;
   [[noreturn]] void type_error(const std::string& key_path, const YAML::Node& value,
                                const std::string& expected) const;
   template <typename T>
@@ -147,7 +244,11 @@ bool parse_double(const std::string& text, double* out);
 template <typename T>
 T Reader::convert_scalar(const YAML::Node& value, const std::string& key_path) const {
   const std::string text = value.Scalar();
-  if constexpr (std::is_same_v<T, bool>) {
+  if constexpr (is_choice<T>::value) {
+    T e{};
+    if (!parse_enum(text, &e)) type_error(key_path, value, "one of " + enum_names<T>(", "));
+    return e;
+  } else if constexpr (std::is_same_v<T, bool>) {
     bool b;
     if (!parse_bool(text, &b)) type_error(key_path, value, "bool (true or false)");
     return b;
@@ -177,6 +278,10 @@ class Writer {
     node_[key] = to_node(field);
   }
   template <typename T>
+  void operator()(const char* key, const T& field, const char* help, When when) {
+    if (when.applies) (*this)(key, field, help);
+  }
+  template <typename T>
   static YAML::Node to_node(const T& field) {
     if constexpr (is_section<T>::value) {
       Writer child;
@@ -188,6 +293,8 @@ class Writer {
       return seq;
     } else if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) {
       return YAML::Node(format_double(field));
+    } else if constexpr (is_choice<T>::value) {
+      return YAML::Node(enum_name(field));
     } else {
       return YAML::Node(field);
     }
@@ -216,11 +323,37 @@ class Describer {
       fields.push_back({path, type_name<T>(), em.c_str(), help});
     }
   }
+  template <typename T>
+  void operator()(const char* key, const T& field, const char* help, When when) {
+    const size_t first = fields.size();
+    (*this)(key, field, help);
+    for (size_t i = first; i < fields.size(); ++i) fields[i].help += std::string(" (only when ") + when.condition + ")";
+  }
   std::vector<FieldInfo> fields;
 
  private:
   std::string prefix_;
 };
+
+// ---- validating a root that only lists sections --------------------------------------------------
+// Calls validate() of every section of a struct with the section's key, e.g. the program's root config:
+//   void validate(const Check& c) const { validate_sections(*this, c); }
+class SectionValidator {
+ public:
+  explicit SectionValidator(const Check& check) : check_(check) {}
+  template <typename T>
+  void operator()(const char* key, const T& field, const char* /*help*/ = "") {
+    if constexpr (is_section<T>::value) field.validate(check_.sub(key));
+  }
+
+ private:
+  const Check& check_;
+};
+template <typename Root>
+void validate_sections(const Root& root, const Check& c) {
+  SectionValidator v(c);
+  const_cast<Root&>(root).visit(v);
+}
 
 // ---- entry points -------------------------------------------------------------------------------
 template <typename Root>
@@ -229,7 +362,7 @@ Root bind(const Document& doc) {
   Reader reader(doc.root, "", &doc);
   root.visit(reader);
   reader.reject_unknown();
-  root.validate(Check(""));
+  root.validate(Check("", &doc));
   return root;
 }
 

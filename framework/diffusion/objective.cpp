@@ -5,7 +5,7 @@
 namespace vdf::diffusion {
 
 Objective::Objective(const config::DiffusionConfig& cfg)
-    : cfg_(cfg), process_(cfg), prediction_(parse_prediction(cfg.prediction)) {
+    : cfg_(cfg), process_(cfg), prediction_(cfg.prediction) {
   cfg.validate(config::Check("diffusion"));
 }
 
@@ -16,10 +16,10 @@ torch::Tensor Objective::sample_timesteps(int64_t batch, int64_t tokens, torch::
     return idx.to(torch::kFloat32) / static_cast<double>(process_.num_train_timesteps());
   }
   torch::Tensor t;
-  if (cfg_.timestep_sampling == "uniform")
+  if (cfg_.flow.timestep_sampling == config::TimestepSampling::uniform)
     t = torch::rand({batch}, gen, opts);
   else
-    t = torch::sigmoid(torch::randn({batch}, gen, opts) * cfg_.logit_normal_std + cfg_.logit_normal_mean);
+    t = torch::sigmoid(torch::randn({batch}, gen, opts) * cfg_.flow.logit_normal_std + cfg_.flow.logit_normal_mean);
   return time_shift(t, training_shift(cfg_, tokens));
 }
 

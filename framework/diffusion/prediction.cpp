@@ -5,10 +5,7 @@
 namespace vdf::diffusion {
 
 Prediction parse_prediction(const std::string& name) {
-  if (name == "velocity") return Prediction::velocity;
-  if (name == "eps") return Prediction::eps;
-  if (name == "v") return Prediction::v;
-  fail("unknown prediction '{}' (expected velocity, eps or v)", name);
+  return config::parse_enum_or_fail<Prediction>(name, "unknown prediction");
 }
 
 torch::Tensor prediction_target(Prediction p, const torch::Tensor& x0, const torch::Tensor& eps,

@@ -8,9 +8,11 @@
 
 #include <string>
 
+#include "framework/config/schema/diffusion.h"
+
 namespace vdf::diffusion {
 
-enum class Prediction { velocity, eps, v };
+using Prediction = config::Prediction;  // the choice of diffusion.prediction
 Prediction parse_prediction(const std::string& name);  // throws vdf::Error naming the value
 
 // The training target for x0, eps at coefficients (a, s).

@@ -8,7 +8,7 @@
 namespace vdf::diffusion {
 
 Sampler::Sampler(const config::DiffusionConfig& d, const config::SampleConfig& s)
-    : dcfg_(d), scfg_(s), process_(d), prediction_(parse_prediction(d.prediction)) {
+    : dcfg_(d), scfg_(s), process_(d), prediction_(d.prediction) {
   d.validate(config::Check("diffusion"));
   s.validate(config::Check("sample"));
 }
@@ -48,19 +48,19 @@ torch::Tensor Sampler::sample_from(const ModelFn& model, torch::Tensor x, const 
   std::optional<Conditioning> both;
   if (cfg) both = concat(cond, uncond ? uncond->to(x.device()) : null_condition(cond));
   const auto ns = nodes(tokens);
-  const std::string& kind = scfg_.sampler;
+  const config::SamplerKind kind = scfg_.sampler;
   torch::Tensor prev_x0;
   double prev_h = std::numeric_limits<double>::quiet_NaN();
   for (int64_t i = 0; i + 1 < static_cast<int64_t>(ns.size()); ++i) {
     const Node& cur = ns[i];
     const Node& nxt = ns[i + 1];
     auto pred = guided(model, x, cur.model_t, cond, both ? &*both : nullptr);
-    if (kind == "euler" && process_.is_flow()) {
+    if (kind == config::SamplerKind::euler && process_.is_flow()) {
       x = x + (nxt.model_t - cur.model_t) * pred;  // dx/dt = v
     } else {
       torch::Tensor x0, eps;
       prediction_to_x0_eps(prediction_, pred, x, cur.a, cur.s, &x0, &eps);
-      if (kind == "dpmpp2m") {
+      if (kind == config::SamplerKind::dpmpp2m) {
         if (nxt.s <= 0) {
           x = nxt.a * x0;
         } else {
@@ -76,7 +76,7 @@ torch::Tensor Sampler::sample_from(const ModelFn& model, torch::Tensor x, const 
         }
         prev_x0 = x0;
       } else {  // ddim (and euler for ddpm, which is DDIM with eta = 0)
-        const double eta = kind == "ddim" ? scfg_.eta : 0.0;
+        const double eta = kind == config::SamplerKind::ddim ? scfg_.eta : 0.0;
         double c = 0.0;
         if (eta > 0 && nxt.s > 0) {
           const double ratio = (nxt.s * cur.a) / (nxt.a * cur.s);

@@ -8,15 +8,20 @@
 namespace vdf::diffusion {
 
 std::vector<double> make_betas(const std::string& schedule, int64_t n, double beta_start, double beta_end) {
+  return make_betas(config::parse_enum_or_fail<config::BetaSchedule>(schedule, "unknown noise schedule"), n,
+                    beta_start, beta_end);
+}
+
+std::vector<double> make_betas(config::BetaSchedule schedule, int64_t n, double beta_start, double beta_end) {
   std::vector<double> b(n);
-  if (schedule == "linear" || schedule == "scaled_linear") {
-    const bool scaled = schedule == "scaled_linear";
+  if (schedule == config::BetaSchedule::linear || schedule == config::BetaSchedule::scaled_linear) {
+    const bool scaled = schedule == config::BetaSchedule::scaled_linear;
     const double lo = scaled ? std::sqrt(beta_start) : beta_start, hi = scaled ? std::sqrt(beta_end) : beta_end;
     for (int64_t i = 0; i < n; ++i) {
       const double v = lo + (hi - lo) * static_cast<double>(i) / static_cast<double>(n - 1);
       b[i] = scaled ? v * v : v;
     }
-  } else if (schedule == "cosine") {
+  } else {  // cosine
     const double s = 0.008;
     auto f = [&](double t) {
       const double c = std::cos((t + s) / (1 + s) * M_PI / 2);
@@ -26,8 +31,6 @@ std::vector<double> make_betas(const std::string& schedule, int64_t n, double be
       const double t1 = static_cast<double>(i) / n, t2 = static_cast<double>(i + 1) / n;
       b[i] = std::min(1.0 - f(t2) / f(t1), 0.999);
     }
-  } else {
-    fail("unknown noise schedule '{}' (expected linear, scaled_linear or cosine)", schedule);
   }
   return b;
 }
@@ -73,10 +76,10 @@ double training_shift(const config::DiffusionConfig& c, int64_t tokens) {
 }
 
 NoiseProcess::NoiseProcess(const config::DiffusionConfig& cfg)
-    : flow_(cfg.objective == "flow"), n_(cfg.num_train_timesteps) {
+    : flow_(cfg.objective == config::Objective::flow), n_(cfg.ddpm.num_train_timesteps) {
   if (flow_) return;
-  auto betas = make_betas(cfg.schedule, n_, cfg.beta_start, cfg.beta_end);
-  if (cfg.zero_terminal_snr) betas = rescale_zero_terminal_snr(betas);
+  auto betas = make_betas(cfg.ddpm.schedule, n_, cfg.ddpm.beta_start, cfg.ddpm.beta_end);
+  if (cfg.ddpm.zero_terminal_snr) betas = rescale_zero_terminal_snr(betas);
   alpha_bar_ = diffusion::alphas_cumprod(betas);
   auto ab = torch::tensor(alpha_bar_, torch::kFloat64);
   sqrt_ab_ = ab.sqrt().to(torch::kFloat32);

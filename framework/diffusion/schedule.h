@@ -16,7 +16,8 @@ namespace vdf::diffusion {
 // DDPM betas (float64 math). linear: linspace(start, end, N) (Ho et al. 2020); scaled_linear:
 // linspace(sqrt(start), sqrt(end), N)^2 (Stable Diffusion); cosine: alpha_bar(t) = f(t)/f(0),
 // f(t) = cos^2((t/N + s)/(1 + s) * pi/2), s = 0.008, betas clipped to 0.999 (Nichol & Dhariwal 2021).
-std::vector<double> make_betas(const std::string& schedule, int64_t n, double beta_start, double beta_end);
+std::vector<double> make_betas(config::BetaSchedule schedule, int64_t n, double beta_start, double beta_end);
+std::vector<double> make_betas(const std::string& schedule, int64_t n, double beta_start, double beta_end);  // by name
 std::vector<double> alphas_cumprod(const std::vector<double>& betas);
 // Lin et al. 2023, Algorithm 1: shift/scale sqrt(alpha_bar) so that the last one is exactly 0 and the
 // first is unchanged; returns the rescaled betas.

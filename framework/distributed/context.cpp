@@ -68,8 +68,8 @@ std::shared_ptr<Context> Context::init(const LaunchEnv& env_in, const config::Di
   ctx->device_ = device_for_local_rank(device, env.local_rank);
   if (!env.distributed()) return ctx;
 
-  std::string backend = cfg.backend;
-  if (backend == "auto") backend = ctx->device_.is_cuda() ? "nccl" : "gloo";
+  std::string backend = config::enum_name(cfg.backend);
+  if (cfg.backend == config::DistBackend::automatic) backend = ctx->device_.is_cuda() ? "nccl" : "gloo";
   if (backend == "nccl" && !ctx->device_.is_cuda())
     fail("distributed.backend 'nccl' needs a CUDA device, but this rank runs on {}", ctx->device_.str());
   ctx->backend_ = backend;

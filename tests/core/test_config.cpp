@@ -1,7 +1,7 @@
 // Config loading: _base_ inheritance, overrides, schema checks with key paths and file:line, round trip.
 #include <catch2/catch.hpp>
 
-#include "framework/config/vdf_config.h"
+#include "app/config.h"
 #include "framework/core/atomic_file.h"
 #include "tests/test_support.h"
 
@@ -41,6 +41,19 @@ struct Sample {
     v("inner", inner, "a section");
   }
   void validate(const Check& c) const { c.require(count >= 0, "count", count, ">= 0"); }
+};
+
+enum class Colour { red, dark_blue };
+VDF_CONFIG_ENUM(Colour, {Colour::red, "red"}, {Colour::dark_blue, "dark-blue"})
+struct Kinded {
+  Colour colour = Colour::red;
+  Inner blue_only;
+  template <class V>
+  void visit(V& v) {
+    v("colour", colour, "a choice");
+    v("blue_only", blue_only, "a kind-specific section", When{colour == Colour::dark_blue, "colour is dark-blue", "colour"});
+  }
+  void validate(const Check&) const {}
 };
 }  // namespace
 
@@ -142,4 +155,59 @@ TEST_CASE("config: doubles are written in shortest round-trip form", "[unit][con
   double v;
   REQUIRE(parse_double(Writer::format_double(1.0 / 3.0), &v));
   CHECK(v == 1.0 / 3.0);
+}
+
+TEST_CASE("config: validate() errors name the file and line of the key", "[unit][config]") {
+  vdf::testing::TempDir tmp;
+  vdf::write_file_atomic(tmp / "bad.yaml", "run:\n  name: ok\n  threads: -3\n");
+  auto msg = error_of([&] { load_config((tmp / "bad.yaml").string()); });
+  CHECK_THAT(msg, Catch::Contains("run.threads"));
+  CHECK_THAT(msg, Catch::Contains("bad.yaml:3"));
+  CHECK_THAT(error_of([] { load_config("", {"run.threads=-1"}); }), Catch::Contains("command line override"));
+}
+
+TEST_CASE("config: choices are enums read by name, rejected at load time with the allowed names", "[unit][config]") {
+  CHECK(bind<Kinded>(parse_document("colour: dark-blue\n", "t")).colour == Colour::dark_blue);
+  auto msg = error_of([] { bind<Kinded>(parse_document("\ncolour: green\n", "t.yaml")); });
+  CHECK_THAT(msg, Catch::Contains("config key 'colour' (t.yaml:2)"));
+  CHECK_THAT(msg, Catch::Contains("expected red or dark-blue"));
+  CHECK(to_yaml(Kinded{}).find("colour: red") != std::string::npos);
+  CHECK(describe(Kinded{})[0].type == "red | dark-blue");
+  CHECK(enum_name(Colour::dark_blue) == "dark-blue");
+}
+
+TEST_CASE("config: a kind-specific key that does not apply is an error", "[unit][config]") {
+  Kinded k = bind<Kinded>(parse_document("colour: dark-blue\nblue_only: {values: [1]}\n", "t"));
+  CHECK(k.blue_only.values == std::vector<double>{1.0});
+  CHECK(to_yaml(k).find("blue_only") != std::string::npos);
+  auto msg = error_of([] { bind<Kinded>(parse_document("colour: red\nblue_only: {values: [1]}\n", "t.yaml")); });
+  CHECK_THAT(msg, Catch::Contains("'blue_only' (t.yaml:2) does not apply"));
+  CHECK_THAT(msg, Catch::Contains("colour is dark-blue"));
+  CHECK(to_yaml(Kinded{}).find("blue_only") == std::string::npos);  // resolved YAML reads back
+  CHECK(describe(Kinded{}).size() == 2);
+  // An override that sets a key of the kind the file did not choose is an error too.
+  Document d1 = parse_document("colour: red\n", "t.yaml");
+  apply_override(d1, "blue_only.values=[2]");
+  CHECK_THAT(error_of([&] { bind<Kinded>(d1); }), Catch::Contains("does not apply"));
+  // A later layer that switches the kind drops the keys of the old kind it inherited.
+  Document d2 = parse_document("colour: dark-blue\nblue_only: {values: [1]}\n", "t.yaml");
+  apply_override(d2, "colour=red");
+  CHECK(bind<Kinded>(d2).colour == Colour::red);
+}
+
+TEST_CASE("config: a child file that switches data.source drops the base's keys of the old source", "[unit][config]") {
+  vdf::testing::TempDir tmp;
+  vdf::write_file_atomic(tmp / "base.yaml", "data:\n  source: synthetic\n  synthetic: {size: 5}\n");
+  vdf::write_file_atomic(tmp / "child.yaml", "_base_: base.yaml\ndata: {source: shards, shards: some/dir}\n");
+  VdfConfig c = load_config((tmp / "child.yaml").string());
+  CHECK(c.data.source == DataSource::shards);
+  CHECK(to_yaml(c).find("synthetic:\n    size") == std::string::npos);
+  CHECK(c.data.synthetic.size == 64);  // the base's value was dropped, not read
+  vdf::write_file_atomic(tmp / "bad.yaml", "data:\n  source: shards\n  synthetic: {size: 5}\n");
+  auto msg = error_of([&] { load_config((tmp / "bad.yaml").string()); });
+  CHECK_THAT(msg, Catch::Contains("data.synthetic"));
+  CHECK_THAT(msg, Catch::Contains("bad.yaml:3"));
+  CHECK_THAT(error_of([] { load_config("", {"vae.taehv.latent_channels=4"}); }), Catch::Contains("vae.kind is taehv"));
+  auto over = error_of([&] { load_config((tmp / "child.yaml").string(), {"data.synthetic.size=3"}); });
+  CHECK_THAT(over, Catch::Contains("'data.synthetic' (command line override) does not apply"));
 }

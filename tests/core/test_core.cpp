@@ -53,12 +53,12 @@ TEST_CASE("cli: --version, --help with defaults, config printing and errors", "[
   CHECK_THAT(v.output, Catch::Contains("CUDA"));
   auto h = testing::run_command(testing::vdf_exe() + " config --help");
   CHECK(h.exit_code == 0);
-  auto c = testing::run_command(testing::vdf_exe() + " config " +
+  auto c = testing::run_command(testing::vdf_exe() + " config --config " +
                                 (testing::source_dir() / "tests/fixtures/configs/child.yaml").string() +
                                 " run.seed=5");
   CHECK(c.exit_code == 0);
   CHECK_THAT(c.output, Catch::Contains("seed: 5"));
-  auto bad = testing::run_command(testing::vdf_exe() + " config " +
+  auto bad = testing::run_command(testing::vdf_exe() + " config --config " +
                                   (testing::source_dir() / "tests/fixtures/configs/child.yaml").string() +
                                   " run.sedd=5");
   CHECK(bad.exit_code != 0);

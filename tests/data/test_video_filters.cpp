@@ -9,7 +9,7 @@
 #include "data/accept_report.h"
 #include "data/filters/clip_cutting.h"
 #include "data/filters/frame_stats.h"
-#include "framework/config/vdf_config.h"
+#include "app/config.h"
 
 using namespace vdf;
 

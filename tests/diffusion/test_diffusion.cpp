@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "framework/config/vdf_config.h"
+#include "app/config.h"
 #include "framework/core/error.h"
 #include "framework/diffusion/conditioning.h"
 #include "framework/diffusion/objective.h"
@@ -15,6 +15,9 @@ using namespace vdf;
 using namespace vdf::diffusion;
 
 namespace {
+
+template <typename E>
+E by_name(const std::string& name) { return config::parse_enum_or_fail<E>(name, "test case choice"); }
 
 Conditioning dummy_cond(int64_t B) {
   return {torch::ones({B, 2, 3}), torch::ones({B, 2}, torch::kBool), torch::ones({B, 5})};
@@ -71,9 +74,9 @@ TEST_CASE("diffusion: schedule values at known t", "[unit][diffusion]") {
   for (size_t i = 1; i < zt.size(); ++i) CHECK(zt[i] <= zt[i - 1]);
 
   config::DiffusionConfig d;
-  d.objective = "ddpm";
-  d.prediction = "v";
-  d.zero_terminal_snr = true;
+  d.objective = config::Objective::ddpm;
+  d.prediction = config::Prediction::v;
+  d.ddpm.zero_terminal_snr = true;
   NoiseProcess p(d);
   CHECK(p.node(1.0).a == 0.0);
   CHECK(p.node(1.0).s == 1.0);
@@ -102,8 +105,8 @@ TEST_CASE("diffusion: time shift, auto shift by token count, flow process", "[un
 TEST_CASE("diffusion: logit-normal timestep sampling matches its mean and std; shift moves it",
           "[unit][diffusion]") {
   config::DiffusionConfig d;
-  d.logit_normal_mean = 0.5;
-  d.logit_normal_std = 0.8;
+  d.flow.logit_normal_mean = 0.5;
+  d.flow.logit_normal_std = 0.8;
   Objective obj(d);
   auto gen = at::detail::createCPUGenerator(1);
   auto t = obj.sample_timesteps(20000, 256, gen).to(torch::kFloat64);
@@ -116,8 +119,8 @@ TEST_CASE("diffusion: logit-normal timestep sampling matches its mean and std; s
   auto ts = shifted.sample_timesteps(20000, 256, gen2).to(torch::kFloat64);
   CHECK(torch::allclose(ts, 3 * t / (1 + 2 * t), 1e-5, 1e-6));
   config::DiffusionConfig dd;
-  dd.objective = "ddpm";
-  dd.prediction = "eps";
+  dd.objective = config::Objective::ddpm;
+  dd.prediction = config::Prediction::eps;
   Objective ddpm(dd);
   auto ti = ddpm.sample_timesteps(1000, 0, gen);
   CHECK(ti.min().item<double>() >= 0.0);
@@ -133,7 +136,9 @@ TEST_CASE("diffusion: objectives build x_t and targets by their formulas", "[uni
   torch::Tensor seen_x, seen_t;
   for (std::string kind : {"flow", "eps", "v"}) {
     config::DiffusionConfig d;
-    if (kind != "flow") d.objective = "ddpm", d.prediction = kind, d.schedule = "cosine";
+    if (kind != "flow")
+      d.objective = config::Objective::ddpm, d.prediction = by_name<config::Prediction>(kind),
+      d.ddpm.schedule = config::BetaSchedule::cosine;
     Objective obj(d);
     torch::Tensor a, s;
     obj.process().coefficients(t, &a, &s);
@@ -210,13 +215,13 @@ TEST_CASE("diffusion: samplers reach an analytic Gaussian target's mean and std"
   };
   for (const auto& k : cases) {
     config::DiffusionConfig d;
-    d.objective = k.objective;
-    d.prediction = k.prediction;
-    d.schedule = k.schedule;
-    if (k.schedule == "scaled_linear") d.beta_start = 0.00085, d.beta_end = 0.012;
-    d.zero_terminal_snr = k.zero_snr;
+    d.objective = by_name<config::Objective>(k.objective);
+    d.prediction = by_name<config::Prediction>(k.prediction);
+    d.ddpm.schedule = by_name<config::BetaSchedule>(k.schedule);
+    if (k.schedule == "scaled_linear") d.ddpm.beta_start = 0.00085, d.ddpm.beta_end = 0.012;
+    d.ddpm.zero_terminal_snr = k.zero_snr;
     config::SampleConfig s;
-    s.sampler = k.sampler;
+    s.sampler = by_name<config::SamplerKind>(k.sampler);
     s.steps = k.steps;
     s.eta = k.eta;
     s.cfg_scale = 1.0;
@@ -224,7 +229,7 @@ TEST_CASE("diffusion: samplers reach an analytic Gaussian target's mean and std"
     s.seed = 123;
     Sampler sampler(d, s);
     NoiseProcess proc(d);
-    auto model = gaussian_denoiser(proc, parse_prediction(d.prediction), mu, sd);
+    auto model = gaussian_denoiser(proc, d.prediction, mu, sd);
     auto x = sampler.sample(model, {2, 10000}, dummy_cond(2), nullptr, 256, torch::kCPU);
     const double m = x.mean().item<double>(), std = x.std().item<double>();
     INFO(k.objective << "/" << k.prediction << "/" << k.schedule << " " << k.sampler << " steps " << k.steps
@@ -241,7 +246,7 @@ TEST_CASE("diffusion: sampling is bit-identical for the same seed; CFG batches c
   config::DiffusionConfig d;
   for (std::string kind : {"euler", "ddim", "dpmpp2m"}) {
     config::SampleConfig s;
-    s.sampler = kind;
+    s.sampler = by_name<config::SamplerKind>(kind);
     s.steps = 8;
     s.eta = kind == "ddim" ? 0.7 : 0.0;
     s.cfg_scale = 4.0;
@@ -296,9 +301,9 @@ TEST_CASE("diffusion: config validation names keys", "[unit][diffusion][config]"
     return std::string("<no error>");
   };
   CHECK_THAT(err("diffusion:\n  objective: ddpm\n  prediction: velocity\n"), Catch::Contains("diffusion.prediction"));
-  CHECK_THAT(err("diffusion:\n  objective: ddpm\n  prediction: eps\n  zero_terminal_snr: true\n"),
-             Catch::Contains("diffusion.zero_terminal_snr"));
+  CHECK_THAT(err("diffusion:\n  objective: ddpm\n  prediction: eps\n  ddpm: {zero_terminal_snr: true}\n"),
+             Catch::Contains("diffusion.ddpm.zero_terminal_snr"));
   CHECK_THAT(err("sample:\n  sampler: heun\n"), Catch::Contains("sample.sampler"));
   CHECK_THAT(err("sample:\n  steps: 0\n"), Catch::Contains("sample.steps"));
-  CHECK(err("diffusion:\n  objective: ddpm\n  prediction: v\n  zero_terminal_snr: true\n") == "<no error>");
+  CHECK(err("diffusion:\n  objective: ddpm\n  prediction: v\n  ddpm: {zero_terminal_snr: true}\n") == "<no error>");
 }

@@ -3,7 +3,7 @@
 
 #include <map>
 
-#include "framework/config/vdf_config.h"
+#include "app/config.h"
 #include "framework/core/error.h"
 #include "framework/distributed/env.h"
 
@@ -86,7 +86,7 @@ TEST_CASE("launch environment errors name the variable", "[unit]") {
 
 TEST_CASE("distributed config section validates", "[unit]") {
   auto cfg = vdf::config::parse_config("distributed:\n  backend: gloo\n  timeout_s: 5\n  bucket_mb: 1\n");
-  CHECK(cfg.distributed.backend == "gloo");
+  CHECK(cfg.distributed.backend == vdf::config::DistBackend::gloo);
   CHECK(cfg.distributed.timeout_s == 5.0);
   CHECK_THROWS_WITH(vdf::config::parse_config("distributed:\n  backend: mpi\n"),
                     Catch::Contains("distributed.backend"));

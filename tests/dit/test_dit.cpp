@@ -4,7 +4,7 @@
 #include <chrono>
 #include <cmath>
 
-#include "framework/config/vdf_config.h"
+#include "app/config.h"
 #include "framework/core/error.h"
 #include "framework/models/dit/dit.h"
 #include "framework/models/dit/pos_embed.h"
@@ -14,6 +14,9 @@ using namespace vdf;
 using namespace vdf::dit;
 
 namespace {
+
+template <typename E>
+E by_name(const std::string& name) { return config::parse_enum_or_fail<E>(name, "test case choice"); }
 
 config::DitConfig tiny_config() {
   config::DitConfig c;
@@ -162,8 +165,8 @@ TEST_CASE("dit: a fresh model outputs zeros (adaLN-Zero) and the parameter count
   for (std::string pos : {"rope3d", "sincos3d"}) {
     for (std::string att : {"full", "factorized"}) {
       auto cfg = tiny_config();
-      cfg.pos_embed = pos;
-      cfg.attention = att;
+      cfg.pos_embed = by_name<config::PosEmbed>(pos);
+      cfg.attention = by_name<config::AttentionLayout>(att);
       cfg.patch = {2, 2, 2};
       torch::manual_seed(0);
       Dit m(cfg);
@@ -226,7 +229,7 @@ TEST_CASE("dit: factorized spatial blocks do not mix frames; full attention does
   for (std::string att : {"factorized", "full"}) {
     auto cfg = tiny_config();
     cfg.depth = 1;  // factorized: one spatial block only
-    cfg.attention = att;
+    cfg.attention = by_name<config::AttentionLayout>(att);
     Dit m(cfg);
     randomize(*m, 5);
     auto in = make_inputs(1, 2, 4, 4, 6);
@@ -244,8 +247,8 @@ TEST_CASE("dit: gradient checkpointing gives the same gradients as the plain mod
   for (std::string att : {"full", "factorized"}) {
     for (std::string pos : {"rope3d", "sincos3d"}) {
       auto cfg = tiny_config();
-      cfg.attention = att;
-      cfg.pos_embed = pos;
+      cfg.attention = by_name<config::AttentionLayout>(att);
+      cfg.pos_embed = by_name<config::PosEmbed>(pos);
       Dit plain(cfg);
       randomize(*plain, 7);
       cfg.grad_checkpointing = true;

@@ -9,7 +9,7 @@
 #include <cstdlib>
 
 #include "data/synthetic_dataset.h"
-#include "framework/config/vdf_config.h"
+#include "app/config.h"
 #include "framework/core/autocast.h"
 #include "framework/core/build_info.h"
 #include "framework/models/dit/dit.h"
@@ -198,7 +198,7 @@ TEST_CASE("gpu: a checkpoint written on the GPU resumes on the CPU", "[gpu]") {
     o.device = device;
     o.command_line = "test";
     o.stop_at_step = stop_at;
-    train::Trainer(cfg, task, ds, train::DistHooks{}, o).run();
+    train::Trainer(cfg.to_trainer(), task, ds, train::DistHooks{}, o).run();
   };
   run(gpu_dir.path(), torch::kCUDA, /*stop_at=*/6);  // checkpoints at 3 and 6, written from CUDA tensors
   run(gpu_dir.path(), torch::kCPU, 0);               // resumes from step 6 on the CPU, runs to 10

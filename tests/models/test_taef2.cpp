@@ -2,6 +2,7 @@
 // VAE interface around it (time folding, chunking, config factory).
 #include <catch2/catch.hpp>
 
+#include "app/config.h"
 #include "framework/core/error.h"
 #include "framework/models/vae/taef2.h"
 #include "framework/models/vae/vae.h"
@@ -65,9 +66,9 @@ TEST_CASE("taef2: video interface folds time into batch and chunks", "[unit][vae
   auto clip_a = torch::stack({frame[0], f1[0], f2[0]}, 1);  // [3,T,H,W]
   auto video = torch::stack({clip_a, clip_a.flip(1)}, 0);    // [2,3,3,H,W]
   config::VaeConfig cfg;
-  cfg.kind = "taef2";
-  cfg.encoder_path = shared(kEnc).string();
-  cfg.decoder_path = shared(kDec).string();
+  cfg.kind = config::VaeKind::taef2;
+  cfg.taef2.encoder_path = shared(kEnc).string();
+  cfg.taef2.decoder_path = shared(kDec).string();
   cfg.device = "cpu";
   cfg.chunk_frames = 2;  // 6 frames in 3 chunks
   auto vae = vae::make_vae(cfg);
@@ -92,18 +93,18 @@ TEST_CASE("taef2: video interface folds time into batch and chunks", "[unit][vae
 }
 
 TEST_CASE("vae config: errors name the key", "[unit][vae]") {
+  // An unknown kind is rejected when the config is read (the enum cannot hold it).
+  CHECK_THROWS_WITH(config::parse_config("vae:\n  kind: nope\n"), Catch::Contains("vae.kind"));
   config::VaeConfig cfg;
-  cfg.kind = "nope";
-  CHECK_THROWS_WITH(vae::make_vae(cfg), Catch::Contains("vae.kind"));
-  cfg.kind = "taef2";
-  cfg.encoder_path = "/nonexistent/enc.pth";
-  cfg.decoder_path = "/nonexistent/dec.pth";
+  cfg.kind = config::VaeKind::taef2;
+  cfg.taef2.encoder_path = "/nonexistent/enc.pth";
+  cfg.taef2.decoder_path = "/nonexistent/dec.pth";
   CHECK_THROWS_WITH(vae::make_vae(cfg), Catch::Contains("/nonexistent/enc.pth"));
 }
 
 TEST_CASE("random-tiny VAE: shapes and deterministic weights", "[unit][vae]") {
   config::VaeConfig cfg;
-  cfg.kind = "random-tiny";
+  cfg.kind = config::VaeKind::random_tiny;
   cfg.device = "cpu";
   auto a = vae::make_vae(cfg);
   auto b = vae::make_vae(cfg);

@@ -32,7 +32,7 @@ TEST_CASE("e2e: vdf train on synthetic latents, then vdf sample writes clips and
   CHECK(val_lines == 2);
 
   vdf::write_file_atomic(tmp / "prompts.txt", "a red circle moving left\n# comment\na blue square moving up\n");
-  auto sample = vdf::testing::run_command(exe + " sample --run " + run.string() + " --prompts " +
+  auto sample = vdf::testing::run_command(exe + " sample --run-dir " + run.string() + " --prompts " +
                                           (tmp / "prompts.txt").string() + " --out " + (tmp / "out").string() +
                                           " --steps 3 --cfg 2 --seed 7 --sampler euler 2>&1");
   INFO(sample.output);
@@ -50,13 +50,13 @@ TEST_CASE("e2e: vdf train on synthetic latents, then vdf sample writes clips and
   CHECK(fs::file_size(tmp / "out/001.mp4") > 100);
 #endif
   // Same settings, same output.
-  auto again = vdf::testing::run_command(exe + " sample --run " + run.string() + " --prompts " +
+  auto again = vdf::testing::run_command(exe + " sample --run-dir " + run.string() + " --prompts " +
                                          (tmp / "prompts.txt").string() + " --out " + (tmp / "out2").string() +
                                          " --steps 3 --cfg 2 --seed 7 --sampler euler 2>&1");
   REQUIRE(again.exit_code == 0);
   CHECK(vdf::read_file(tmp / "out/latents/000.safetensors") == vdf::read_file(tmp / "out2/latents/000.safetensors"));
   // Bad input: one line, exit 1.
-  auto bad = vdf::testing::run_command(exe + " sample --run " + (tmp / "nope").string() + " --prompts " +
+  auto bad = vdf::testing::run_command(exe + " sample --run-dir " + (tmp / "nope").string() + " --prompts " +
                                        (tmp / "prompts.txt").string() + " --out " + (tmp / "o3").string() + " 2>&1");
   CHECK(bad.exit_code == 1);
   CHECK_THAT(bad.output, Catch::Contains("has no checkpoint"));

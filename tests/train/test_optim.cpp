@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "framework/config/vdf_config.h"
+#include "app/config.h"
 #include "tests/train/tiny_task.h"
 #include "train/adamw.h"
 #include "train/ema.h"
@@ -101,7 +101,7 @@ TEST_CASE("lr schedule: warmup, cosine and constant values", "[unit][train]") {
   c.lr = 1e-3;
   c.steps = 110;
   c.warmup_steps = 10;
-  c.lr_schedule = "cosine";
+  c.lr_schedule = vdf::config::LrSchedule::cosine;
   c.min_lr_ratio = 0.1;
   CHECK(learning_rate(c, 1) == Approx(1e-4));
   CHECK(learning_rate(c, 5) == Approx(5e-4));
@@ -110,7 +110,7 @@ TEST_CASE("lr schedule: warmup, cosine and constant values", "[unit][train]") {
   CHECK(learning_rate(c, 110) == Approx(1e-4));
   CHECK(learning_rate(c, 200) == Approx(1e-4));  // past the end: the floor
   CHECK(learning_rate(c, 35) == Approx(1e-4 + 0.9e-3 * 0.5 * (1 + std::cos(M_PI * 0.25))));
-  c.lr_schedule = "constant";
+  c.lr_schedule = vdf::config::LrSchedule::constant;
   CHECK(learning_rate(c, 3) == Approx(3e-4));
   CHECK(learning_rate(c, 50) == Approx(1e-3));
   c.warmup_steps = 0;

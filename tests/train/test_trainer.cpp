@@ -9,7 +9,7 @@
 #include <cmath>
 
 #include "data/synthetic_dataset.h"
-#include "framework/config/vdf_config.h"
+#include "app/config.h"
 #include "framework/core/atomic_file.h"
 #include "framework/tensor_io/safetensors.h"
 #include "tests/test_support.h"
@@ -46,7 +46,7 @@ struct Run {
     o.write_run_dir = write;
     o.command_line = "test";
     o.stop_at_step = stop_at;
-    trainer = std::make_unique<Trainer>(cfg, task, ds, DistHooks{}, o);
+    trainer = std::make_unique<Trainer>(cfg.to_trainer(), task, ds, DistHooks{}, o);
   }
 };
 

@@ -156,11 +156,11 @@ TEST_CASE("clips: corrupted.mp4 follows the decode-error policy that the report 
   CHECK(kept.decode_errors > 0);
   CHECK(kept.accepted);
   CHECK_THAT(kept.detail, Catch::Contains("decode errors"));
-  cfg.on_decode_error = "reject";
+  cfg.on_decode_error = config::DecodeErrorPolicy::reject;
   const auto strict = data::extract_clips(path, cfg);
   CHECK_FALSE(strict.accepted);
   CHECK(strict.reject_reason == "decode_errors");
-  cfg.on_decode_error = "keep";
+  cfg.on_decode_error = config::DecodeErrorPolicy::keep;
   cfg.max_decode_error_fraction = 0.0;
   CHECK(data::extract_clips(path, cfg).reject_reason == "decode_errors");
   const auto policy = data::video_policy_json(small_config());

@@ -15,7 +15,7 @@
 #include "data/h5/model_stages.h"
 #include "data/h5/shard_reader.h"
 #include "data/h5/shard_writer.h"
-#include "framework/config/vdf_config.h"
+#include "app/config.h"
 #include "framework/core/atomic_file.h"
 #include <unistd.h>
 

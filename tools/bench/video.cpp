@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "framework/config/schema/video.h"
+#include "data/config/video.h"
 #include "framework/video/decoder.h"
 #include "framework/video/probe.h"
 

@@ -8,7 +8,7 @@
 #include <sstream>
 #include <string>
 
-#include "framework/config/vdf_config.h"
+#include "app/config.h"
 #include "framework/core/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

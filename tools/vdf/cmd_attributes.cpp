@@ -1,4 +1,4 @@
-// `vdf attributes --samples LABEL=DIR [--samples LABEL=DIR ...] [--run RUN_DIR] [--metrics REPORT_JSON]
+// `vdf attributes --samples LABEL=DIR [--samples LABEL=DIR ...] [--run-dir RUN_DIR] [--metrics REPORT_JSON]
 //  --out DIR`: checks the clips of `vdf sample` output folders against their prompts with the synthetic
 // shapes attribute checker (colour, shape, direction measured from pixels), and writes DIR/attributes.json
 // and DIR/report.html (accuracy per set, per prompt, frame strips side by side, the training loss curve of
@@ -119,7 +119,7 @@ void setup(CLI::App& app) {
   auto* cmd = app.add_subcommand("attributes",
                                  "Check generated shapes clips against their prompts; attributes.json + report.html");
   cmd->add_option("--samples", o->samples, "LABEL=DIR: a vdf sample output folder (repeatable)")->required();
-  cmd->add_option("--run", o->run_dir, "run directory: adds its loss curves to the report");
+  cmd->add_option("--run-dir", o->run_dir, "run directory: adds its loss curves to the report");
   cmd->add_option("--metrics", o->metrics_json, "a vdf eval report.json: adds its metric table to the report");
   cmd->add_option("--out", o->out, "output folder")->required();
   cmd->add_option("--title", o->title, "report title");

@@ -1,16 +1,15 @@
-// `vdf config FILE [key.path=value ...]`: print the fully resolved config (all sections, defaults
+// `vdf config [--config FILE] [key.path=value ...]`: print the fully resolved config (all sections, defaults
 // filled in), or with --schema every key with its type, default and meaning.
 #include <iostream>
 
-#include "framework/config/vdf_config.h"
+#include "app/config.h"
 #include "framework/core/atomic_file.h"
 #include "tools/vdf/command.h"
 
 namespace {
 
 struct ConfigOptions {
-  std::string file;
-  std::vector<std::string> overrides;
+  vdf::cli::ConfigArgs config;
   bool schema = false;
   std::string out;
 };
@@ -22,7 +21,7 @@ void run(const ConfigOptions& o) {
       std::cout << f.key << " (" << f.type << ", default " << f.default_value << "): " << f.help << "\n";
     return;
   }
-  VdfConfig cfg = load_config(o.file, o.overrides);
+  VdfConfig cfg = load_config(o.config.config_path, o.config.all_overrides());
   std::string text = to_yaml(cfg);
   if (!o.out.empty()) {
     vdf::write_file_atomic(o.out, text);
@@ -33,9 +32,8 @@ void run(const ConfigOptions& o) {
 
 void setup(CLI::App& app) {
   auto opts = std::make_shared<ConfigOptions>();
-  auto* cmd = app.add_subcommand("config", "Print the fully resolved config of FILE plus overrides");
-  cmd->add_option("file", opts->file, "YAML config file (omit for the defaults)");
-  cmd->add_option("overrides", opts->overrides, "key.path=value overrides");
+  auto* cmd = app.add_subcommand("config", "Print the fully resolved config (--config FILE, or the defaults) plus overrides");
+  vdf::cli::add_config_args(cmd, opts->config);
   cmd->add_flag("--schema", opts->schema, "list every key with its type, default and meaning");
   cmd->add_option("-o,--out", opts->out, "write the resolved YAML to this file instead of stdout");
   cmd->callback([opts] { run(*opts); });

@@ -1,43 +1,23 @@
 // `vdf eval --generated DIR --reference DIR|STATS [--reference ...] --prompts FILE --metrics fid,is,fvd,clip
-//  [--weights W] [--i3d-weights W] --out DIR`: scores generated clips, writes report.json + report.html.
-#include <sstream>
+//  [--weights W] [--i3d-weights W] --out DIR [--config FILE] [eval.key=value ...]`: scores generated clips,
+// writes report.json + report.html. --metrics, --weights, --device, ... are shorthands for eval.* overrides.
 
 #include "eval/evaluate.h"
-#include "framework/config/vdf_config.h"
+#include "app/config.h"
 #include "framework/core/error.h"
 #include "tools/vdf/command.h"
 
 namespace {
 
 struct EvalOptions {
-  vdf::cli::ConfigArgs config;
-  std::string generated, prompts, out = "eval_out", run_dir, metrics, weights, i3d_weights, clip_weights, device,
-                                 fid_preprocess, fvd_protocol, stats_cache;
+  vdf::cli::ConfigArgs config;  // --config, eval.* overrides and their shorthands
+  std::string generated, prompts, out = "eval_out", run_dir;
   std::vector<std::string> references;
-  int64_t batch_size = 0;
   std::string command_line;
 };
 
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ','))
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
 void run(const EvalOptions& o) {
-  auto cfg = vdf::config::load_config(o.config.config_path, o.config.overrides).eval;
-  if (!o.metrics.empty()) cfg.metrics = split_commas(o.metrics);
-  if (!o.weights.empty()) cfg.inception_weights = o.weights;
-  if (!o.i3d_weights.empty()) cfg.i3d_weights = o.i3d_weights;
-  if (!o.clip_weights.empty()) cfg.clip_weights = o.clip_weights;
-  if (!o.device.empty()) cfg.device = o.device;
-  if (!o.fid_preprocess.empty()) cfg.fid_preprocess = o.fid_preprocess;
-  if (!o.fvd_protocol.empty()) cfg.fvd_protocol = o.fvd_protocol;
-  if (!o.stats_cache.empty()) cfg.stats_cache = o.stats_cache;
-  if (o.batch_size > 0) cfg.batch_size = o.batch_size;
+  auto cfg = vdf::config::load_config(o.config.config_path, o.config.all_overrides()).eval;
   vdf::eval::EvalRequest req;
   req.generated = o.generated;
   for (const auto& r : o.references) req.references.push_back(r);
@@ -61,29 +41,29 @@ void setup(CLI::App& app) {
   cmd->add_option("--reference", o->references,
                   "folder of reference clips, or a statistics .safetensors file (repeatable; stats are matched by metric)");
   cmd->add_option("--prompts", o->prompts, "prompts: .txt (one per line, sorted clip order) or .jsonl {video, prompt}");
-  cmd->add_option("--metrics", o->metrics, "comma list of fid,is,fvd,clip (default: eval.metrics of the config)");
-  cmd->add_option("--weights", o->weights, "Inception weights (.safetensors, NVIDIA TorchScript .pt, or 'recipe')");
-  cmd->add_option("--i3d-weights", o->i3d_weights, "I3D weights (.safetensors, StyleGAN-V TorchScript .pt, or 'recipe')");
-  cmd->add_option("--clip-weights", o->clip_weights, "CLIP weights (.safetensors or 'recipe')");
-  cmd->add_option("--out", o->out, "output folder for report.json and report.html");
+  cmd->add_option("--out", o->out, "output folder for report.json and report.html")->capture_default_str();
   cmd->add_option("--run-dir", o->run_dir, "training run folder with metrics.jsonl, plotted in the report");
-  cmd->add_option("--device", o->device, "auto | cpu | cuda | cuda:N (default: eval.device)");
-  cmd->add_option("--fid-preprocess", o->fid_preprocess, "pytorch-fid | clean (default: eval.fid_preprocess)");
-  cmd->add_option("--fvd-protocol", o->fvd_protocol, "stylegan-v | tats | videogpt (default: eval.fvd_protocol)");
-  cmd->add_option("--stats-cache", o->stats_cache, "folder where reference statistics are cached and reused");
-  cmd->add_option("--batch-size", o->batch_size, "Inception batch size (0 = eval.batch_size)");
   vdf::cli::add_config_args(cmd, o->config);
+  auto& c = o->config;
+  vdf::cli::add_override_option(cmd, "--metrics", c, "eval.metrics", "comma list of fid,is,fvd,clip", /*comma_list=*/true);
+  vdf::cli::add_override_option(cmd, "--weights", c, "eval.inception_weights",
+                                "Inception weights (.safetensors, NVIDIA TorchScript .pt, or 'recipe')");
+  vdf::cli::add_override_option(cmd, "--i3d-weights", c, "eval.i3d_weights",
+                                "I3D weights (.safetensors, StyleGAN-V TorchScript .pt, or 'recipe')");
+  vdf::cli::add_override_option(cmd, "--clip-weights", c, "eval.clip_weights", "CLIP weights (.safetensors or 'recipe')");
+  vdf::cli::add_override_option(cmd, "--device", c, "eval.device", "auto | cpu | cuda | cuda:N");
+  vdf::cli::add_override_option(cmd, "--fid-preprocess", c, "eval.fid_preprocess", "pytorch-fid | clean");
+  vdf::cli::add_override_option(cmd, "--fvd-protocol", c, "eval.fvd_protocol", "stylegan-v | tats | videogpt");
+  vdf::cli::add_override_option(cmd, "--stats-cache", c, "eval.stats_cache",
+                                "folder where reference statistics are cached and reused");
+  vdf::cli::add_override_option(cmd, "--batch-size", c, "eval.batch_size", "Inception batch size");
   cmd->callback([o] {
-    std::string c = "vdf eval --generated " + o->generated;
-    for (const auto& r : o->references) c += " --reference " + r;
+    std::string c = "vdf eval --generated " + vdf::cli::shell_quote(o->generated);
+    for (const auto& r : o->references) c += " --reference " + vdf::cli::shell_quote(r);
     for (const auto& [flag, v] : std::vector<std::pair<std::string, std::string>>{
-             {"--prompts", o->prompts}, {"--metrics", o->metrics}, {"--weights", o->weights},
-             {"--i3d-weights", o->i3d_weights}, {"--clip-weights", o->clip_weights}, {"--out", o->out},
-             {"--run-dir", o->run_dir}, {"--device", o->device}, {"--fid-preprocess", o->fid_preprocess},
-             {"--fvd-protocol", o->fvd_protocol}, {"--stats-cache", o->stats_cache}, {"-c", o->config.config_path}})
-      if (!v.empty()) c += " " + flag + " " + v;
-    for (const auto& ov : o->config.overrides) c += " " + ov;
-    o->command_line = c;
+             {"--prompts", o->prompts}, {"--out", o->out}, {"--run-dir", o->run_dir}})
+      if (!v.empty()) c += " " + flag + " " + vdf::cli::shell_quote(v);
+    o->command_line = o->config.command_line(c);
     run(*o);
   });
 }

@@ -6,7 +6,7 @@
 #include "data/filters/frame_stats.h"
 #include "data/h5/ingest_pipeline.h"
 #include "data/h5/model_stages.h"
-#include "framework/config/vdf_config.h"
+#include "app/config.h"
 #include "framework/core/log.h"
 #include "tools/vdf/command.h"
 #include "vdf/version.h"
@@ -31,7 +31,7 @@ std::string content_yaml(const vdf::config::VdfConfig& cfg) {
 
 void run(const vdf::cli::ConfigArgs& args) {
   using namespace vdf;
-  config::VdfConfig cfg = config::load_config(args.config_path, args.overrides);
+  config::VdfConfig cfg = config::load_config(args.config_path, args.all_overrides());
   if (cfg.run.threads > 0) torch::set_num_threads(cfg.run.threads);
   auto vae = vae::make_vae(cfg.vae);
   auto text = text::make_text_encoder(cfg.text_encoder);

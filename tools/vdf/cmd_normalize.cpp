@@ -9,7 +9,7 @@
 #include <iostream>
 
 #include "data/accept_report.h"
-#include "framework/config/schema/video.h"
+#include "data/config/video.h"
 #include "framework/core/atomic_file.h"
 #include "framework/core/log.h"
 #include "framework/video/decoder.h"

@@ -1,13 +1,16 @@
-// `vdf sample --run DIR | --checkpoint DIR_OR_FILE --prompts prompts.txt --out DIR [--steps --cfg --seed
-// --sampler --weights ema|model|init --shape TxHxW]`: text encode, sample latents with the trained DiT (EMA
-// weights by default), VAE decode, one MP4 per prompt plus sample.json with the exact settings.
+// `vdf sample --run-dir DIR | --checkpoint DIR_OR_FILE --prompts prompts.txt --out DIR [--config FILE]
+// [--steps --cfg --seed --sampler --shape --device] [--weights ema|model|init] [key.path=value ...]`: text
+// encode, sample latents with the trained DiT (EMA weights by default), VAE decode, one MP4 per prompt plus
+// sample.json with the exact settings. The config is the checkpoint's config.yaml unless --config names
+// another; --steps etc. are shorthands for overrides of the `sample` section (and train.sample_shape,
+// run.device).
 // `--weights init` samples the run's model at initialization (seeded by run.seed, no weights loaded): the
 // untrained baseline the quickstart report shows beside the trained model.
 #include <torch/torch.h>
 
 #include <fstream>
 
-#include "framework/config/vdf_config.h"
+#include "app/config.h"
 #include "framework/core/atomic_file.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"
@@ -23,10 +26,8 @@ namespace {
 namespace fs = std::filesystem;
 
 struct SampleOptions {
-  std::string run_dir, checkpoint, prompts, out, sampler, weights = "ema", shape, device;
-  int64_t steps = 0, seed = -1;
-  double cfg = -1;
-  std::vector<std::string> overrides;
+  std::string run_dir, checkpoint, prompts, out, weights = "ema";
+  vdf::cli::ConfigArgs config;  // --config (default: the checkpoint's config.yaml), overrides, shorthands
 };
 
 std::vector<std::string> read_prompts(const std::string& path) {
@@ -43,7 +44,7 @@ std::vector<std::string> read_prompts(const std::string& path) {
 
 void run(const SampleOptions& o) {
   using namespace vdf;
-  VDF_CHECK(o.run_dir.empty() != o.checkpoint.empty(), "give exactly one of --run DIR or --checkpoint DIR_OR_FILE");
+  VDF_CHECK(o.run_dir.empty() != o.checkpoint.empty(), "give exactly one of --run-dir DIR or --checkpoint DIR_OR_FILE");
   VDF_CHECK(o.weights == "ema" || o.weights == "model" || o.weights == "init",
             "--weights '{}': expected ema, model or init", o.weights);
   // Locate the checkpoint directory and the weights file.
@@ -65,19 +66,13 @@ void run(const SampleOptions& o) {
   }
   const bool untrained = o.weights == "init";
   if (weights_file.empty() && !untrained) weights_file = ckpt_dir / (o.weights + ".safetensors");
-  const fs::path config_file = ckpt_dir / "config.yaml";
-  VDF_CHECK(fs::exists(config_file), "no config.yaml in {} (needed to build the model)", ckpt_dir.string());
+  const fs::path config_file = o.config.config_path.empty() ? ckpt_dir / "config.yaml" : fs::path(o.config.config_path);
+  VDF_CHECK(fs::exists(config_file), "no config.yaml in {} (needed to build the model; or pass --config)",
+            ckpt_dir.string());
 
-  std::vector<std::string> overrides = o.overrides;
-  if (!o.device.empty()) overrides.push_back("run.device=" + o.device);
-  config::VdfConfig cfg = config::load_config(config_file.string(), overrides);
-  if (o.steps > 0) cfg.sample.steps = o.steps;
-  if (o.cfg >= 0) cfg.sample.cfg_scale = o.cfg;
-  if (o.seed >= 0) cfg.sample.seed = o.seed;
-  if (!o.sampler.empty()) cfg.sample.sampler = o.sampler;
-  cfg.sample.validate(config::Check("sample"));
+  config::VdfConfig cfg = config::load_config(config_file.string(), o.config.all_overrides());
   if (cfg.run.threads > 0) torch::set_num_threads(cfg.run.threads);
-  const std::string shape = o.shape.empty() ? cfg.train.sample_shape : o.shape;
+  const std::string shape = cfg.train.sample_shape;
   VDF_CHECK(!shape.empty(), "no latent shape: pass --shape TxHxW or set train.sample_shape in the run's config");
 
   torch::Device device = train::resolve_device(cfg.run.device);
@@ -97,7 +92,7 @@ void run(const SampleOptions& o) {
   job.out_dir = o.out;
   job.provenance = {{"checkpoint", ckpt_dir.string()}, {"weights_file", untrained ? "" : weights_file.string()},
                     {"weights", o.weights}, {"prompts_file", o.prompts}};
-  train::SamplePipeline pipeline(cfg, device);
+  train::SamplePipeline pipeline(cfg.to_sampling(), device);
   pipeline.run(model, job);
   VDF_INFO("wrote {} samples and sample.json to {}", job.prompts.size(), o.out);
 }
@@ -105,18 +100,19 @@ void run(const SampleOptions& o) {
 void setup(CLI::App& app) {
   auto o = std::make_shared<SampleOptions>();
   auto* cmd = app.add_subcommand("sample", "Sample clips for prompts from a trained run (EMA weights by default)");
-  cmd->add_option("--run", o->run_dir, "run directory (its latest checkpoint is used)");
+  cmd->add_option("--run-dir", o->run_dir, "run directory (its latest checkpoint is used)");
   cmd->add_option("--checkpoint", o->checkpoint, "checkpoint directory, or a weights .safetensors inside one");
   cmd->add_option("--prompts", o->prompts, "text file, one prompt per line")->required();
   cmd->add_option("--out", o->out, "output folder (MP4s + sample.json)")->required();
-  cmd->add_option("--steps", o->steps, "sampling steps (0 = sample.steps of the run's config)");
-  cmd->add_option("--cfg", o->cfg, "classifier-free guidance scale (-1 = sample.cfg_scale of the config)");
-  cmd->add_option("--seed", o->seed, "seed of prompt 0; prompt i uses seed + i (-1 = sample.seed)");
-  cmd->add_option("--sampler", o->sampler, "euler | ddim | dpmpp2m (empty = sample.sampler)");
-  cmd->add_option("--weights", o->weights, "ema | model | init (the untrained model, a baseline)");
-  cmd->add_option("--shape", o->shape, "latent TxHxW (empty = train.sample_shape)");
-  cmd->add_option("--device", o->device, "override run.device (auto | cpu | cuda | cuda:N)");
-  cmd->add_option("overrides", o->overrides, "config overrides key.path=value applied to the run's config");
+  cmd->add_option("--weights", o->weights, "ema | model | init (the untrained model, a baseline)")->capture_default_str();
+  vdf::cli::add_config_args(cmd, o->config);  // --config: default the checkpoint's config.yaml
+  auto& c = o->config;
+  vdf::cli::add_override_option(cmd, "--steps", c, "sample.steps", "sampling steps");
+  vdf::cli::add_override_option(cmd, "--cfg", c, "sample.cfg_scale", "classifier-free guidance scale");
+  vdf::cli::add_override_option(cmd, "--seed", c, "sample.seed", "seed of prompt 0; prompt i uses seed + i");
+  vdf::cli::add_override_option(cmd, "--sampler", c, "sample.sampler", "euler | ddim | dpmpp2m");
+  vdf::cli::add_override_option(cmd, "--shape", c, "train.sample_shape", "latent TxHxW");
+  vdf::cli::add_override_option(cmd, "--device", c, "run.device", "auto | cpu | cuda | cuda:N");
   cmd->callback([o] { run(*o); });
 }
 

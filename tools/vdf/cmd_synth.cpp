@@ -3,7 +3,7 @@
 #include <iostream>
 
 #include "data/video/shapes_writer.h"
-#include "framework/config/vdf_config.h"
+#include "app/config.h"
 #include "tools/vdf/command.h"
 
 namespace {
@@ -13,7 +13,7 @@ void setup(CLI::App& app) {
   auto* cmd = app.add_subcommand("synth", "Render the synthetic captioned shapes dataset (MP4 + manifest.jsonl)");
   vdf::cli::add_config_args(cmd, *args);
   cmd->callback([args] {
-    auto cfg = vdf::config::load_config(args->config_path, args->overrides);
+    auto cfg = vdf::config::load_config(args->config_path, args->all_overrides());
     auto written = vdf::data::synthetic::write_synthetic_dataset(cfg.synthetic);
     std::cout << "manifest: " << written.manifest << "\nheld-out prompts: " << written.heldout_prompts << "\n";
   });

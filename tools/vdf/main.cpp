@@ -24,6 +24,73 @@ void add_config_args(CLI::App* cmd, ConfigArgs& args, bool config_required) {
   cmd->add_option("overrides", args.overrides, "config overrides key.path=value (checked against the schema)");
 }
 
+CLI::Option* add_override_flag(CLI::App* cmd, const std::string& name, ConfigArgs& args, const std::string& assignment,
+                               const std::string& help) {
+  return cmd->add_flag_callback(
+      name,
+      [&args, name, assignment] {
+        args.flag_overrides.push_back(assignment);
+        args.flags.push_back(name);
+      },
+      help + " (= " + assignment + ")");
+}
+
+namespace {
+std::string yaml_quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+}  // namespace
+
+CLI::Option* add_override_option(CLI::App* cmd, const std::string& name, ConfigArgs& args, const std::string& key,
+                                 const std::string& help, bool comma_list) {
+  return cmd->add_option_function<std::string>(
+      name,
+      [&args, name, key, comma_list](const std::string& value) {
+        std::string yaml;
+        if (comma_list) {
+          size_t start = 0;
+          while (start <= value.size()) {
+            const size_t comma = std::min(value.find(',', start), value.size());
+            const std::string item = value.substr(start, comma - start);
+            if (!item.empty()) yaml += (yaml.empty() ? "" : ", ") + yaml_quote(item);
+            start = comma + 1;
+          }
+          yaml = "[" + yaml + "]";
+        } else {
+          yaml = yaml_quote(value);
+        }
+        args.flag_overrides.push_back(key + "=" + yaml);
+        args.flags.push_back(name + " " + shell_quote(value));
+      },
+      help + " (= " + key + ")");
+}
+
+std::vector<std::string> ConfigArgs::all_overrides() const {
+  std::vector<std::string> out = overrides;
+  out.insert(out.end(), flag_overrides.begin(), flag_overrides.end());
+  return out;
+}
+
+std::string shell_quote(const std::string& s) {
+  if (!s.empty() && s.find_first_of(" \t'\"$\\") == std::string::npos) return s;
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string ConfigArgs::command_line(const std::string& program) const {
+  std::string out = program;
+  if (!config_path.empty()) out += " --config " + shell_quote(config_path);
+  for (const auto& ov : overrides) out += " " + shell_quote(ov);
+  for (const auto& f : flags) out += " " + f;
+  return out;
+}
+
 std::string version_text() {
   return fmt::format("vdf {} (git {})\n{}\nvideo I/O (FFmpeg): {}\nHDF5 shards: {}", VDF_VERSION, VDF_GIT_REVISION,
                      build_info::summary(),

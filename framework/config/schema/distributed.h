@@ -8,8 +8,11 @@
 
 namespace vdf::config {
 
+enum class DistBackend { automatic, gloo, nccl };
+VDF_CONFIG_ENUM(DistBackend, {DistBackend::automatic, "auto"}, {DistBackend::gloo, "gloo"}, {DistBackend::nccl, "nccl"})
+
 struct DistributedConfig {
-  std::string backend = "auto";  // auto (NCCL on CUDA, Gloo on CPU) | gloo | nccl
+  DistBackend backend = DistBackend::automatic;  // auto: NCCL on CUDA, Gloo on CPU
   double timeout_s = 300.0;      // collective / rendezvous timeout: a dead or hung rank ends the job after this
   double bucket_mb = 25.0;       // gradient all-reduce bucket size (PyTorch DDP's default is 25 MB)
   bool zero1 = false;            // shard optimizer state across ranks (ZeRO-1); not implemented yet -> error
@@ -19,7 +22,7 @@ struct DistributedConfig {
 
   template <class V>
   void visit(V& v) {
-    v("backend", backend, "auto (NCCL on CUDA, Gloo on CPU) | gloo | nccl");
+    v("backend", backend, "process-group backend; auto = NCCL on CUDA, Gloo on CPU");
     v("timeout_s", timeout_s, "rendezvous/collective timeout in seconds; a dead or hung rank ends the job after this");
     v("bucket_mb", bucket_mb, "gradient all-reduce bucket size in MiB (launched during backward)");
     v("zero1", zero1, "shard optimizer state across ranks (ZeRO-1); not available yet");
@@ -29,8 +32,6 @@ struct DistributedConfig {
       "compare hashes of the resolved config and initial weights across ranks at start");
   }
   void validate(const Check& c) const {
-    c.require(backend == "auto" || backend == "gloo" || backend == "nccl", "backend", backend,
-              "auto, gloo or nccl");
     c.require(timeout_s > 0, "timeout_s", timeout_s, "a positive number of seconds");
     c.require(bucket_mb > 0, "bucket_mb", bucket_mb, "a positive size in MiB");
     c.require(!zero1, "zero1", zero1, "false (ZeRO-1 optimizer sharding is not implemented yet)");

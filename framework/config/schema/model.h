@@ -19,6 +19,11 @@
 
 namespace vdf::config {
 
+enum class PosEmbed { sincos3d, rope3d };
+VDF_CONFIG_ENUM(PosEmbed, {PosEmbed::sincos3d, "sincos3d"}, {PosEmbed::rope3d, "rope3d"})
+enum class AttentionLayout { full, factorized };
+VDF_CONFIG_ENUM(AttentionLayout, {AttentionLayout::full, "full"}, {AttentionLayout::factorized, "factorized"})
+
 struct DitConfig {
   std::string preset = "tiny";       // tiny | s | b | l | xl | "" (then hidden/depth/heads are required)
   int64_t in_channels = 4;           // latent channels
@@ -32,11 +37,11 @@ struct DitConfig {
   int64_t text_dim = 768;            // width of the text token embeddings
   int64_t pooled_dim = 768;          // width of the pooled text embedding; 0 = not used
   int64_t max_text_len = 77;         // longest text (tokens) the model accepts
-  std::string pos_embed = "rope3d";  // sincos3d | rope3d
-  std::vector<int64_t> rope_axes;    // head-dim split [t, h, w]; empty = auto (see docs/dit.md)
-  double rope_theta = 10000.0;
+  PosEmbed pos_embed = PosEmbed::rope3d;
+  std::vector<int64_t> rope_axes;    // rope3d: head-dim split [t, h, w]; empty = auto (see docs/dit.md)
+  double rope_theta = 10000.0;       // rope3d
   bool qk_norm = true;               // RMSNorm on queries and keys (self- and cross-attention)
-  std::string attention = "full";    // full | factorized (Latte: alternating spatial/temporal blocks)
+  AttentionLayout attention = AttentionLayout::full;  // factorized: Latte's alternating spatial/temporal blocks
   bool grad_checkpointing = false;   // recompute each block in backward
 
   template <class V>
@@ -53,11 +58,12 @@ struct DitConfig {
     v("text_dim", text_dim, "width of the text token embeddings");
     v("pooled_dim", pooled_dim, "width of the pooled text embedding (0 = none)");
     v("max_text_len", max_text_len, "longest text sequence (tokens) the model accepts");
-    v("pos_embed", pos_embed, "sincos3d | rope3d");
-    v("rope_axes", rope_axes, "RoPE split of the head dim [t, h, w] (even, sum = head dim); [] = auto");
-    v("rope_theta", rope_theta, "RoPE base frequency");
+    v("pos_embed", pos_embed, "position encoding: 3D sin-cos added to tokens, or 3D RoPE in attention");
+    const When rope{pos_embed == PosEmbed::rope3d, "model.pos_embed is rope3d", "pos_embed"};
+    v("rope_axes", rope_axes, "RoPE split of the head dim [t, h, w] (even, sum = head dim); [] = auto", rope);
+    v("rope_theta", rope_theta, "RoPE base frequency", rope);
     v("qk_norm", qk_norm, "RMSNorm on queries and keys");
-    v("attention", attention, "full | factorized (alternating spatial / temporal blocks)");
+    v("attention", attention, "full, or factorized (alternating spatial / temporal blocks)");
     v("grad_checkpointing", grad_checkpointing, "recompute each block in backward (saves memory)");
   }
 
@@ -113,8 +119,6 @@ struct DitConfig {
     c.require(text_dim > 0, "text_dim", text_dim, "> 0");
     c.require(pooled_dim >= 0, "pooled_dim", pooled_dim, ">= 0");
     c.require(max_text_len > 0, "max_text_len", max_text_len, "> 0");
-    c.require(pos_embed == "sincos3d" || pos_embed == "rope3d", "pos_embed", pos_embed, "sincos3d or rope3d");
-    c.require(attention == "full" || attention == "factorized", "attention", attention, "full or factorized");
     c.require(rope_theta > 0, "rope_theta", rope_theta, "> 0");
     // Upper bounds first, so the arithmetic below (resolved(), sums) cannot overflow on absurd input.
     constexpr int64_t kMaxDim = int64_t(1) << 24;
@@ -128,9 +132,9 @@ struct DitConfig {
     c.require(r.depth > 0, "depth", r.depth, "> 0 (set it or choose a preset)");
     c.require(r.heads > 0 && r.hidden % r.heads == 0, "heads", r.heads,
               fmt::format("a positive divisor of hidden = {}", r.hidden));
-    if (pos_embed == "sincos3d")
+    if (pos_embed == PosEmbed::sincos3d)
       c.require(r.hidden % 4 == 0, "hidden", r.hidden, "a multiple of 4 for sincos3d");
-    if (pos_embed == "rope3d") {
+    if (pos_embed == PosEmbed::rope3d) {
       const int64_t hd = r.head_dim();
       c.require(r.rope_axes.size() == 3, "rope_axes", rope_axes,
                 fmt::format("3 even numbers summing to the head dim {} (auto needs head dim % 4 == 0)", hd));

@@ -7,12 +7,16 @@
 
 namespace vdf::config {
 
+enum class LogLevel { trace, debug, info, warn, error };
+VDF_CONFIG_ENUM(LogLevel, {LogLevel::trace, "trace"}, {LogLevel::debug, "debug"}, {LogLevel::info, "info"},
+                {LogLevel::warn, "warn"}, {LogLevel::error, "error"})
+
 struct RunConfig {
   std::string name = "vdf";         // run name; the run directory is <root>/<name>
   std::string root = "runs";        // parent folder of run directories
   int64_t seed = 0;                 // global seed (data order, init, noise)
   std::string device = "auto";      // auto | cpu | cuda | cuda:N
-  std::string log_level = "info";   // trace | debug | info | warn | error
+  LogLevel log_level = LogLevel::info;
   int threads = 0;                  // intra-op threads; 0 = LibTorch default
 
   template <class V>
@@ -21,7 +25,7 @@ struct RunConfig {
     v("root", root, "parent folder of run directories");
     v("seed", seed, "global seed for data order, initialization and noise");
     v("device", device, "auto | cpu | cuda | cuda:N");
-    v("log_level", log_level, "trace | debug | info | warn | error");
+    v("log_level", log_level, "least severe log level printed");
     v("threads", threads, "intra-op CPU threads (0 = LibTorch default)");
   }
   void validate(const Check& c) const {
@@ -29,9 +33,6 @@ struct RunConfig {
               "a non-empty name without '/'");
     c.require(device == "auto" || device == "cpu" || device.rfind("cuda", 0) == 0, "device", device,
               "auto, cpu, cuda or cuda:N");
-    c.require(log_level == "trace" || log_level == "debug" || log_level == "info" ||
-                  log_level == "warn" || log_level == "error",
-              "log_level", log_level, "trace, debug, info, warn or error");
     c.require(threads >= 0, "threads", threads, ">= 0");
   }
 };

@@ -42,14 +42,14 @@ DitImpl::DitImpl(const config::DitConfig& raw, const std::vector<int64_t>& laten
   const DitStats stats = dit_stats(cfg_, latent_shape, text_len);
   if (latent_shape.empty())
     VDF_INFO("DiT: {:.2f}M parameters (hidden {}, depth {}, heads {}, patch {}x{}x{}, {} attention, {})",
-             stats.params / 1e6, D, cfg_.depth, cfg_.heads, patch_[0], patch_[1], patch_[2], cfg_.attention,
-             cfg_.pos_embed);
+             stats.params / 1e6, D, cfg_.depth, cfg_.heads, patch_[0], patch_[1], patch_[2], config::enum_name(cfg_.attention),
+             config::enum_name(cfg_.pos_embed));
   else
     VDF_INFO("{}", stats.describe());
 }
 
 AttnMode DitImpl::block_mode(int64_t i) const {
-  if (cfg_.attention == "full") return AttnMode::full;
+  if (cfg_.attention == config::AttentionLayout::full) return AttnMode::full;
   return i % 2 == 0 ? AttnMode::spatial : AttnMode::temporal;
 }
 
@@ -89,7 +89,7 @@ const std::vector<torch::Tensor>& DitImpl::positional(const Grid& g, const torch
   auto it = pos_cache_.find(key);
   if (it != pos_cache_.end()) return it->second;
   std::vector<torch::Tensor> tables;
-  if (cfg_.pos_embed == "sincos3d") {
+  if (cfg_.pos_embed == config::PosEmbed::sincos3d) {
     tables.push_back(sincos_3d(cfg_.hidden, g).unsqueeze(0).to(device));
   } else {
     Rope r = rope_3d(cfg_.rope_axes, g, cfg_.rope_theta);
@@ -131,7 +131,7 @@ torch::Tensor DitImpl::forward(const torch::Tensor& x, const torch::Tensor& t, c
   if (pooled_embedder) in.c = in.c + pooled_embedder(pooled);
   in.text = text_embedder(text);
   in.text_mask = text_mask;
-  if (cfg_.pos_embed == "sincos3d") {
+  if (cfg_.pos_embed == config::PosEmbed::sincos3d) {
     h = h + pos[0].to(h.scalar_type());
   } else {
     in.cos = pos[0];

@@ -46,7 +46,7 @@ DitStats dit_stats(const config::DitConfig& raw, const std::vector<int64_t>& sha
   double attn = 0;
   for (int64_t i = 0; i < cfg.depth; ++i) {
     double ctx = N;  // keys per query in self-attention
-    if (cfg.attention == "factorized") ctx = (i % 2 == 0) ? static_cast<double>(H * W) : static_cast<double>(T);
+    if (cfg.attention == config::AttentionLayout::factorized) ctx = (i % 2 == 0) ? static_cast<double>(H * W) : static_cast<double>(T);
     const double self_attn = 4.0 * N * ctx * D;   // QK^T and AV
     const double cross_attn = 4.0 * N * L * D;
     attn += self_attn + cross_attn;

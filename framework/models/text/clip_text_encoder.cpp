@@ -50,10 +50,13 @@ TextEmbedding ClipTextEncoder::encode(const std::vector<std::string>& prompts) {
 
 std::unique_ptr<TextEncoder> make_text_encoder(const config::TextEncoderConfig& c) {
   c.validate(config::Check("text_encoder"));
-  if (c.kind == "clip")
-    return std::make_unique<ClipTextEncoder>(c.size, c.weights_path, c.tokenizer_path, c.max_length,
-                                             models::parse_device(c.device), models::parse_dtype(c.dtype));
-  fail("config key 'text_encoder.kind' = '{}': expected clip", c.kind);
+  switch (c.kind) {
+    case config::TextEncoderKind::clip:
+      return std::make_unique<ClipTextEncoder>(c.size, c.weights_path, c.tokenizer_path, c.max_length,
+                                               models::parse_device(c.device),
+                                               models::parse_dtype(config::enum_name(c.dtype)));
+  }
+  fail("config key 'text_encoder.kind': unhandled kind {}", static_cast<int>(c.kind));
 }
 
 }  // namespace vdf::text

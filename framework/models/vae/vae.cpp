@@ -42,27 +42,34 @@ torch::Tensor map_frames(const torch::Tensor& video, int64_t chunk_frames,
 std::unique_ptr<Vae> make_vae(const config::VaeConfig& c) {
   c.validate(config::Check("vae"));
   std::unique_ptr<Vae> v;
-  if (c.kind == "taef2") {
-    auto enc = c.encoder_path.empty() ? models::shared_asset("assets/vae/taef2_encoder.pth")
-                                      : std::filesystem::path(c.encoder_path);
-    auto dec = c.decoder_path.empty() ? models::shared_asset("assets/vae/taef2_decoder.pth")
-                                      : std::filesystem::path(c.decoder_path);
-    v = TaesdVae::taef2(enc, dec, c.chunk_frames);
-  } else if (c.kind == "taehv") {
-    TaehvArch arch;
-    arch.latent_channels = c.latent_channels;
-    v = c.weights_path.empty() ? std::unique_ptr<Vae>(TaehvVae::recipe(arch, c.chunk_frames))
-                               : std::unique_ptr<Vae>(TaehvVae::from_file(c.weights_path, arch, c.chunk_frames));
-  } else if (c.kind == "random-tiny") {
-    TaesdArch arch;
-    arch.width = 16;
-    arch.latent_channels = 4;
-    arch.midblock_gn = false;
-    v = TaesdVae::recipe("random-tiny", arch, c.chunk_frames);
-  } else {
-    fail("config key 'vae.kind' = '{}': expected taef2, taehv or random-tiny", c.kind);
+  switch (c.kind) {
+    case config::VaeKind::taef2: {
+      auto enc = c.taef2.encoder_path.empty() ? models::shared_asset("assets/vae/taef2_encoder.pth")
+                                              : std::filesystem::path(c.taef2.encoder_path);
+      auto dec = c.taef2.decoder_path.empty() ? models::shared_asset("assets/vae/taef2_decoder.pth")
+                                              : std::filesystem::path(c.taef2.decoder_path);
+      v = TaesdVae::taef2(enc, dec, c.chunk_frames);
+      break;
+    }
+    case config::VaeKind::taehv: {
+      TaehvArch arch;
+      arch.latent_channels = c.taehv.latent_channels;
+      v = c.taehv.weights_path.empty()
+              ? std::unique_ptr<Vae>(TaehvVae::recipe(arch, c.chunk_frames))
+              : std::unique_ptr<Vae>(TaehvVae::from_file(c.taehv.weights_path, arch, c.chunk_frames));
+      break;
+    }
+    case config::VaeKind::random_tiny: {
+      TaesdArch arch;
+      arch.width = 16;
+      arch.latent_channels = 4;
+      arch.midblock_gn = false;
+      v = TaesdVae::recipe("random-tiny", arch, c.chunk_frames);
+      break;
+    }
   }
-  v->to(models::parse_device(c.device), models::parse_dtype(c.dtype));
+  VDF_CHECK(v, "config key 'vae.kind': unhandled kind {}", static_cast<int>(c.kind));
+  v->to(models::parse_device(c.device), models::parse_dtype(config::enum_name(c.dtype)));
   return v;
 }
 

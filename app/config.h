@@ -1,26 +1,30 @@
-// The root of every vdf config file. Each top-level section has its own header in schema/; a config
-// file sets only the sections it needs (an ingest config sets `ingest`, an experiment sets `model`,
-// `diffusion`, `train`, ...), everything else keeps its documented default.
-// Add a section: write schema/<name>.h with a struct that has visit() and validate(), then list it here.
+// The root of every vdf config file, assembled where the program is assembled: each layer owns the
+// schema of its sections (framework/config/schema/: run, model, diffusion, sample, distributed, vae,
+// text_encoder; data/config/: video, ingest, data, synthetic; train/config.h: train; eval/config.h:
+// eval) and this file only lists them. A config file sets only the sections it needs (an ingest config
+// sets `ingest`, an experiment sets `model`, `diffusion`, `train`, ...), everything else keeps its
+// documented default.
+// Add a section: write its struct (visit() and validate()) beside the code that reads it, then list it
+// here. The conversions at the bottom hand each library the sections it reads, nothing more.
 #pragma once
 #include <string>
 #include <vector>
 
+#include "data/config/data.h"
+#include "data/config/ingest.h"
+#include "data/config/synthetic.h"
+#include "data/config/video.h"
+#include "eval/config.h"
 #include "framework/config/binding.h"
 #include "framework/config/document.h"
 #include "framework/config/schema/diffusion.h"
-#include "framework/config/schema/model.h"
-#include "framework/config/schema/ingest.h"
-#include "framework/config/schema/data.h"
 #include "framework/config/schema/distributed.h"
-#include "framework/config/schema/eval.h"
+#include "framework/config/schema/model.h"
 #include "framework/config/schema/run.h"
 #include "framework/config/schema/sample.h"
-#include "framework/config/schema/synthetic.h"
-#include "framework/config/schema/video.h"
-#include "framework/config/schema/train.h"
 #include "framework/config/schema/text_encoder.h"
 #include "framework/config/schema/vae.h"
+#include "train/config.h"
 
 namespace vdf::config {
 
@@ -55,21 +59,11 @@ struct VdfConfig {
     v("text_encoder", text_encoder, "prompt encoder (CLIP text tower)");
     v("eval", eval, "evaluation: FID, IS, FVD, CLIP score, reports");
   }
-  void validate(const Check& c) const {
-    run.validate(c.sub("run"));
-    synthetic.validate(c.sub("synthetic"));
-    model.validate(c.sub("model"));
-    diffusion.validate(c.sub("diffusion"));
-    sample.validate(c.sub("sample"));
-    video.validate(c.sub("video"));
-    ingest.validate(c.sub("ingest"));
-    data.validate(c.sub("data"));
-    train.validate(c.sub("train"));
-    distributed.validate(c.sub("distributed"));
-    vae.validate(c.sub("vae"));
-    text_encoder.validate(c.sub("text_encoder"));
-    eval.validate(c.sub("eval"));
-  }
+  void validate(const Check& c) const { validate_sections(*this, c); }
+
+  // The sections each library reads (libraries never see the root).
+  ::vdf::train::TrainerConfig to_trainer() const { return {run, data, train, to_yaml(*this)}; }
+  ::vdf::train::SamplingConfig to_sampling() const { return {text_encoder, vae, diffusion}; }
 };
 
 // Loads a config file (with `_base_`), applies overrides "a.b=value", binds and validates.

@@ -9,9 +9,17 @@
 
 namespace vdf::config {
 
+enum class ManifestFormat { automatic, csv, jsonl };
+VDF_CONFIG_ENUM(ManifestFormat, {ManifestFormat::automatic, "auto"}, {ManifestFormat::csv, "csv"},
+                {ManifestFormat::jsonl, "jsonl"})
+enum class LatentDtype { float16, bfloat16 };
+VDF_CONFIG_ENUM(LatentDtype, {LatentDtype::float16, "float16"}, {LatentDtype::bfloat16, "bfloat16"})
+enum class Compression { none, gzip };
+VDF_CONFIG_ENUM(Compression, {Compression::none, "none"}, {Compression::gzip, "gzip"})
+
 struct IngestConfig {
   std::string manifest;                 // CSV or JSONL; video paths are relative to the manifest's folder
-  std::string manifest_format = "auto"; // auto (by extension) | csv | jsonl
+  ManifestFormat manifest_format = ManifestFormat::automatic;  // auto: by extension
   std::string output = "data/latents";  // output folder: shards, index.json, report.json
   std::string split;                    // keep only entries of this split ("" = all)
   int inputs_per_shard = 64;            // manifest inputs per shard (samples per shard = their clips)
@@ -20,8 +28,8 @@ struct IngestConfig {
   int queue_inputs = 0;                 // decoded inputs allowed ahead of the encoder; 0 = 2 * threads
   int rank = -1;                        // this process takes inputs i with i % world_size == rank;
   int world_size = -1;                  //   -1 = from env RANK / WORLD_SIZE (SLURM_PROCID / SLURM_NTASKS), else 0 / 1
-  std::string latent_dtype = "float16"; // float16 | bfloat16 (stored dtype of latents and text embeddings)
-  std::string compression = "none";     // none | gzip (HDF5 deflate + byte shuffle per sample chunk)
+  LatentDtype latent_dtype = LatentDtype::float16;  // stored dtype of latents and text embeddings
+  Compression compression = Compression::none;      // gzip: HDF5 deflate + byte shuffle per sample chunk
   int compression_level = 4;            // gzip level 1..9
   bool store_logvar = false;            // also store the posterior log-variance when the VAE has one
   bool hash_sources = true;             // record the SHA-256 of every source file in the metadata
@@ -30,7 +38,7 @@ struct IngestConfig {
   template <class V>
   void visit(V& v) {
     v("manifest", manifest, "manifest file (CSV or JSONL; paths relative to it)");
-    v("manifest_format", manifest_format, "auto | csv | jsonl");
+    v("manifest_format", manifest_format, "manifest syntax; auto = by file extension");
     v("output", output, "output folder for shards, index.json and report.json");
     v("split", split, "only ingest entries of this split (empty = all)");
     v("inputs_per_shard", inputs_per_shard, "manifest inputs per shard (the unit of resume)");
@@ -39,16 +47,15 @@ struct IngestConfig {
     v("queue_inputs", queue_inputs, "decoded inputs buffered ahead of the encoder (0 = 2 x threads)");
     v("rank", rank, "this process's rank; takes every world_size-th input (-1 = env RANK or 0)");
     v("world_size", world_size, "number of ingest processes (-1 = env WORLD_SIZE or 1)");
-    v("latent_dtype", latent_dtype, "float16 | bfloat16");
-    v("compression", compression, "none | gzip (deflate + shuffle, per-sample chunks)");
-    v("compression_level", compression_level, "gzip level 1..9");
+    v("latent_dtype", latent_dtype, "stored dtype of latents and text embeddings");
+    v("compression", compression, "gzip = deflate + shuffle, per-sample chunks");
+    v("compression_level", compression_level, "gzip level 1..9",
+      When{compression == Compression::gzip, "ingest.compression is gzip", "compression"});
     v("store_logvar", store_logvar, "also store the posterior log-variance when the VAE has one");
     v("hash_sources", hash_sources, "record SHA-256 of every source file");
     v("progress", progress, "show a progress bar");
   }
   void validate(const Check& c) const {
-    c.require(manifest_format == "auto" || manifest_format == "csv" || manifest_format == "jsonl",
-              "manifest_format", manifest_format, "auto, csv or jsonl");
     c.require(!output.empty(), "output", output, "a folder path");
     c.require(inputs_per_shard >= 1, "inputs_per_shard", inputs_per_shard, ">= 1");
     c.require(batch_size >= 1, "batch_size", batch_size, ">= 1");
@@ -57,9 +64,6 @@ struct IngestConfig {
     c.require(world_size == -1 || world_size >= 1, "world_size", world_size, "-1 or >= 1");
     c.require(rank >= -1 && (world_size < 1 || rank < world_size), "rank", rank,
               "-1 or 0 <= rank < world_size");
-    c.require(latent_dtype == "float16" || latent_dtype == "bfloat16", "latent_dtype", latent_dtype,
-              "float16 or bfloat16");
-    c.require(compression == "none" || compression == "gzip", "compression", compression, "none or gzip");
     c.require(compression_level >= 1 && compression_level <= 9, "compression_level", compression_level,
               "1..9");
   }

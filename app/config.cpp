@@ -1,4 +1,4 @@
-#include "framework/config/vdf_config.h"
+#include "app/config.h"
 
 namespace vdf::config {
 

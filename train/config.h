@@ -5,9 +5,22 @@
 #include <string>
 #include <vector>
 
+#include "data/config/data.h"
 #include "framework/config/binding.h"
+#include "framework/config/schema/diffusion.h"
+#include "framework/config/schema/run.h"
+#include "framework/config/schema/text_encoder.h"
+#include "framework/config/schema/vae.h"
 
 namespace vdf::config {
+
+enum class LrSchedule { constant, cosine };
+VDF_CONFIG_ENUM(LrSchedule, {LrSchedule::constant, "constant"}, {LrSchedule::cosine, "cosine"})
+enum class Precision { automatic, fp32, bf16 };
+VDF_CONFIG_ENUM(Precision, {Precision::automatic, "auto"}, {Precision::fp32, "fp32"}, {Precision::bf16, "bf16"})
+enum class ResumeMode { automatic, never, always };
+VDF_CONFIG_ENUM(ResumeMode, {ResumeMode::automatic, "auto"}, {ResumeMode::never, "never"},
+                {ResumeMode::always, "always"})
 
 struct TrainConfig {
   int64_t steps = 1000;              // optimizer steps of the run (skipped NaN steps count as steps)
@@ -19,7 +32,7 @@ struct TrainConfig {
   double weight_decay = 0.0;         // applied only to weight matrices (dim >= 2, not matching no_decay)
   std::vector<std::string> no_decay{"norm", "embedding", "pos_embed", "bias"};  // name substrings never decayed
   // learning-rate schedule: linear warmup from 0, then constant or cosine down to min_lr_ratio * lr
-  std::string lr_schedule = "cosine";  // constant | cosine
+  LrSchedule lr_schedule = LrSchedule::cosine;
   int64_t warmup_steps = 100;
   double min_lr_ratio = 0.0;
   double grad_clip = 1.0;            // max global gradient L2 norm; 0 = no clipping
@@ -27,13 +40,13 @@ struct TrainConfig {
   double ema_decay = 0.9999;
   int64_t ema_start = 0;             // before this step the EMA just copies the weights
   // numerics
-  std::string precision = "auto";    // auto (bf16 autocast on CUDA, fp32 on CPU) | fp32 | bf16
+  Precision precision = Precision::automatic;  // auto: bf16 autocast on CUDA, fp32 on CPU
   int64_t max_consecutive_skips = 20;  // abort after this many NaN/Inf steps in a row
   // run directory output
   int64_t log_every = 1;             // metrics.jsonl line every N steps
   int64_t ckpt_every = 500;          // checkpoint every N steps (and at the last step); 0 = only last
   int64_t keep_last = 3;             // keep this many checkpoints
-  std::string resume = "auto";       // auto (resume when the run dir has a checkpoint) | never | always
+  ResumeMode resume = ResumeMode::automatic;  // auto: resume when the run dir has a checkpoint
   std::vector<std::string> resume_allow_changes{
       "train.steps", "train.log_every", "train.ckpt_every", "train.keep_last", "train.resume",
       "train.val_every", "train.sample_every", "train.sample_prompts", "train.sample_shape", "train.sample_fps", "train.max_consecutive_skips",
@@ -59,18 +72,18 @@ struct TrainConfig {
     v("eps", eps, "AdamW epsilon");
     v("weight_decay", weight_decay, "decoupled weight decay, applied to weight matrices only");
     v("no_decay", no_decay, "parameter-name substrings that never get weight decay (1-D params never do)");
-    v("lr_schedule", lr_schedule, "constant | cosine (after linear warmup)");
+    v("lr_schedule", lr_schedule, "after linear warmup: constant or cosine decay");
     v("warmup_steps", warmup_steps, "linear warmup steps from lr 0 to lr");
     v("min_lr_ratio", min_lr_ratio, "cosine floor as a fraction of lr");
     v("grad_clip", grad_clip, "max global gradient L2 norm (0 = off)");
     v("ema_decay", ema_decay, "EMA decay of the weights");
     v("ema_start", ema_start, "step from which the EMA averages (before: copies the weights)");
-    v("precision", precision, "auto | fp32 | bf16 (bf16 autocast with fp32 master weights)");
+    v("precision", precision, "auto: bf16 on CUDA, fp32 on CPU; bf16 = autocast with fp32 master weights");
     v("max_consecutive_skips", max_consecutive_skips, "abort after this many NaN/Inf steps in a row");
     v("log_every", log_every, "write a metrics.jsonl line every N steps");
     v("ckpt_every", ckpt_every, "checkpoint every N steps and at the last step (0 = last only)");
     v("keep_last", keep_last, "number of checkpoints kept");
-    v("resume", resume, "auto | never | always (always: error when there is no checkpoint)");
+    v("resume", resume, "auto: when the run directory has a checkpoint; always: error when it has none");
     v("resume_allow_changes", resume_allow_changes, "config keys that may differ from the run's on resume");
     v("val_every", val_every, "held-out validation loss every N steps (0 = off)");
     v("val_timesteps", val_timesteps, "timesteps in [0,1] at which validation loss is measured");
@@ -87,21 +100,15 @@ struct TrainConfig {
     c.require(beta2 >= 0 && beta2 < 1, "beta2", beta2, "in [0, 1)");
     c.require(eps > 0, "eps", eps, "> 0");
     c.require(weight_decay >= 0, "weight_decay", weight_decay, ">= 0");
-    c.require(lr_schedule == "constant" || lr_schedule == "cosine", "lr_schedule", lr_schedule,
-              "constant or cosine");
     c.require(warmup_steps >= 0, "warmup_steps", warmup_steps, ">= 0");
     c.require(min_lr_ratio >= 0 && min_lr_ratio <= 1, "min_lr_ratio", min_lr_ratio, "in [0, 1]");
     c.require(grad_clip >= 0, "grad_clip", grad_clip, ">= 0");
     c.require(ema_decay >= 0 && ema_decay <= 1, "ema_decay", ema_decay, "in [0, 1]");
     c.require(ema_start >= 0, "ema_start", ema_start, ">= 0");
-    c.require(precision == "auto" || precision == "fp32" || precision == "bf16", "precision", precision,
-              "auto, fp32 or bf16");
     c.require(max_consecutive_skips >= 1, "max_consecutive_skips", max_consecutive_skips, ">= 1");
     c.require(log_every >= 1, "log_every", log_every, ">= 1");
     c.require(ckpt_every >= 0, "ckpt_every", ckpt_every, ">= 0");
     c.require(keep_last >= 1, "keep_last", keep_last, ">= 1");
-    c.require(resume == "auto" || resume == "never" || resume == "always", "resume", resume,
-              "auto, never or always");
     c.require(val_every >= 0, "val_every", val_every, ">= 0");
     for (double t : val_timesteps) c.require(t >= 0 && t <= 1, "val_timesteps", val_timesteps, "values in [0, 1]");
     c.require(sample_every >= 0, "sample_every", sample_every, ">= 0");
@@ -110,3 +117,23 @@ struct TrainConfig {
 };
 
 }  // namespace vdf::config
+
+namespace vdf::train {
+
+// The sections the trainer reads, and the resolved YAML of the whole config (written to config.yaml,
+// compared on resume). The program's root config converts to it (app/config.h).
+struct TrainerConfig {
+  config::RunConfig run;
+  config::DataConfig data;
+  config::TrainConfig train;
+  std::string resolved_yaml;
+};
+
+// The sections prompt sampling reads (train/sampling.h): which text encoder and VAE, and the process.
+struct SamplingConfig {
+  config::TextEncoderConfig text_encoder;
+  config::VaeConfig vae;
+  config::DiffusionConfig diffusion;
+};
+
+}  // namespace vdf::train

@@ -53,26 +53,30 @@ struct SyntheticDataConfig {
   }
 };
 
+enum class DataSource { shards, synthetic };
+VDF_CONFIG_ENUM(DataSource, {DataSource::shards, "shards"}, {DataSource::synthetic, "synthetic"})
+
 struct DataConfig {
-  std::string source = "shards";            // shards | synthetic
-  std::string shards;                       // folder of latent shards (vdf ingest output) when source=shards
-  SyntheticDataConfig synthetic;
+  DataSource source = DataSource::shards;
+  std::string shards;                       // folder of latent shards (vdf ingest output); source shards only
+  SyntheticDataConfig synthetic;            // source synthetic only
   int64_t batch_size = 4;                   // per-rank batch size of buckets not listed in bucket_batch
   std::vector<BucketBatchConfig> bucket_batch;  // per-bucket batch sizes
   int64_t val_samples = 8;                  // samples held out (never trained on) for validation loss
 
   template <class V>
   void visit(V& v) {
-    v("source", source, "shards | synthetic");
-    v("shards", shards, "folder of latent shards written by vdf ingest (source=shards)");
-    v("synthetic", synthetic, "in-memory random latents (source=synthetic; tests)");
+    v("source", source, "latent shards written by vdf ingest, or in-memory synthetic latents (tests)");
+    v("shards", shards, "folder of latent shards written by vdf ingest",
+      When{source == DataSource::shards, "data.source is shards", "source"});
+    v("synthetic", synthetic, "in-memory random latents (tests)",
+      When{source == DataSource::synthetic, "data.source is synthetic", "source"});
     v("batch_size", batch_size, "per-rank batch size for buckets not listed in bucket_batch");
     v("bucket_batch", bucket_batch, "per-bucket per-rank batch sizes");
     v("val_samples", val_samples, "samples held out for the validation loss (0 = none)");
   }
   void validate(const Check& c) const {
-    c.require(source == "shards" || source == "synthetic", "source", source, "shards or synthetic");
-    synthetic.validate(c.sub("synthetic"));
+    if (source == DataSource::synthetic) synthetic.validate(c.sub("synthetic"));
     c.require(batch_size >= 1, "batch_size", batch_size, ">= 1");
     for (size_t i = 0; i < bucket_batch.size(); ++i)
       bucket_batch[i].validate(c.sub("bucket_batch[" + std::to_string(i) + "]"));

@@ -23,6 +23,14 @@ inline bool parse_size(const std::string& text, int* width, int* height) {
   return true;
 }
 
+enum class CropMode { center, none };
+VDF_CONFIG_ENUM(CropMode, {CropMode::center, "center"}, {CropMode::none, "none"})
+enum class ResizeFilter { area, bicubic, bilinear };
+VDF_CONFIG_ENUM(ResizeFilter, {ResizeFilter::area, "area"}, {ResizeFilter::bicubic, "bicubic"},
+                {ResizeFilter::bilinear, "bilinear"})
+enum class DecodeErrorPolicy { keep, reject };
+VDF_CONFIG_ENUM(DecodeErrorPolicy, {DecodeErrorPolicy::keep, "keep"}, {DecodeErrorPolicy::reject, "reject"})
+
 struct VideoConfig {
   // --- decoding -----------------------------------------------------------------------------------
   int stream = -1;                  // video stream index in the container; -1 = best (ffprobe's default)
@@ -31,8 +39,8 @@ struct VideoConfig {
   double fps = 8.0;                 // output frame rate (frame selection identical to ffmpeg -vf fps=F); 0 = native
   int width = 256;                  // output width (display orientation, after rotation)
   int height = 256;                 // output height
-  std::string crop = "center";      // center: resize to cover then center-crop | none: stretch to WxH
-  std::string filter = "area";      // resize filter: area | bicubic | bilinear (antialiased when shrinking)
+  CropMode crop = CropMode::center;      // center: resize to cover then center-crop | none: stretch to WxH
+  ResizeFilter filter = ResizeFilter::area;  // antialiased when shrinking
   std::vector<std::string> buckets; // "WxH" sizes; non-empty: each video goes to the bucket nearest in aspect
   // --- clips --------------------------------------------------------------------------------------
   int clip_frames = 16;             // frames per clip (at the output fps)
@@ -49,7 +57,7 @@ struct VideoConfig {
   double blank_std = 0.01;          // ... or its luma standard deviation (0..1) is below this (flat colour)
   double max_black_fraction = 0.5;  // mostly_black/_blank: fraction of black or blank frames above this
   int duplicate_hamming = 6;        // duplicate: every frame hash within this Hamming distance; -1 = off
-  std::string on_decode_error = "keep";   // keep: keep decodable frames | reject: reject on any error
+  DecodeErrorPolicy on_decode_error = DecodeErrorPolicy::keep;  // keep decodable frames | reject on any error
   double max_decode_error_fraction = 0.5; // decode_errors: reject when errors / packets exceed this (keep policy)
 
   // Output size for a source of the given display size (bucket nearest in aspect ratio, or width x height).
@@ -79,8 +87,8 @@ struct VideoConfig {
     v("fps", fps, "output frame rate; frames selected like ffmpeg -vf fps=F (0 = native rate)");
     v("width", width, "output width after rotation");
     v("height", height, "output height after rotation");
-    v("crop", crop, "center (resize to cover, center-crop) | none (stretch to width x height)");
-    v("filter", filter, "resize filter: area | bicubic | bilinear");
+    v("crop", crop, "center: resize to cover, center-crop; none: stretch to width x height");
+    v("filter", filter, "resize filter");
     v("buckets", buckets, "aspect buckets as WxH; non-empty = nearest bucket by aspect, then resize+crop");
     v("clip_frames", clip_frames, "frames per clip");
     v("clip_stride", clip_stride, "frames between consecutive clip starts");
@@ -95,7 +103,7 @@ struct VideoConfig {
     v("blank_std", blank_std, "frame is blank when luma std (0..1) is below this");
     v("max_black_fraction", max_black_fraction, "mostly_black / mostly_blank when this fraction of clip frames is black or blank");
     v("duplicate_hamming", duplicate_hamming, "near-duplicate when all frame hashes are within this distance (-1 = off)");
-    v("on_decode_error", on_decode_error, "keep (decodable frames) | reject (any decode error)");
+    v("on_decode_error", on_decode_error, "keep: the decodable frames; reject: the input on any decode error");
     v("max_decode_error_fraction", max_decode_error_fraction, "keep policy: reject above this error fraction");
   }
   void validate(const Check& c) const {
@@ -104,9 +112,6 @@ struct VideoConfig {
     c.require(fps >= 0 && fps <= 1000, "fps", fps, "0 (native) or a rate in (0, 1000]");
     c.require(width >= 2 && width <= 16384, "width", width, "2..16384");
     c.require(height >= 2 && height <= 16384, "height", height, "2..16384");
-    c.require(crop == "center" || crop == "none", "crop", crop, "center or none");
-    c.require(filter == "area" || filter == "bicubic" || filter == "bilinear", "filter", filter,
-              "area, bicubic or bilinear");
     for (size_t i = 0; i < buckets.size(); ++i) {
       int w, h;
       c.require(parse_size(buckets[i], &w, &h), "buckets[" + std::to_string(i) + "]", buckets[i],
@@ -126,8 +131,6 @@ struct VideoConfig {
               "in [0, 1]");
     c.require(duplicate_hamming >= -1 && duplicate_hamming <= 64, "duplicate_hamming", duplicate_hamming,
               "-1 (off) or 0..64");
-    c.require(on_decode_error == "keep" || on_decode_error == "reject", "on_decode_error", on_decode_error,
-              "keep or reject");
     c.require(max_decode_error_fraction >= 0 && max_decode_error_fraction <= 1, "max_decode_error_fraction",
               max_decode_error_fraction, "in [0, 1]");
   }
