@@ -1,16 +1,46 @@
-# vdf_glob_sources(OUT DIR [EXCLUDE_DIRS d1 d2 ...]): all .cpp under DIR (and .cu in CUDA builds), minus
-# excluded subfolders.
+# vdf_glob_sources(OUT DIR): all .cpp under DIR (and .cu in CUDA builds), minus the optional subfolders
+# whose dependency is missing: any folder named video/ without FFmpeg, h5/ without HDF5 (so the trainer
+# and its tests still build without them).
 function(vdf_glob_sources out dir)
-  cmake_parse_arguments(ARG "" "" "EXCLUDE_DIRS" ${ARGN})
   set(patterns ${dir}/*.cpp)
   if(VDF_CUDA)
     list(APPEND patterns ${dir}/*.cu)
   endif()
   file(GLOB_RECURSE srcs CONFIGURE_DEPENDS ${patterns})
-  foreach(ex ${ARG_EXCLUDE_DIRS})
-    list(FILTER srcs EXCLUDE REGEX "${dir}/${ex}/")
+  set(optional)
+  if(NOT VDF_WITH_VIDEO)
+    list(APPEND optional video)
+  endif()
+  if(NOT VDF_WITH_HDF5)
+    list(APPEND optional h5)
+  endif()
+  set(kept)
+  foreach(src ${srcs})
+    file(RELATIVE_PATH rel ${PROJECT_SOURCE_DIR} ${src})
+    set(keep ON)
+    foreach(folder ${optional})
+      if(rel MATCHES "(^|/)${folder}/")
+        set(keep OFF)
+      endif()
+    endforeach()
+    if(keep)
+      list(APPEND kept ${src})
+    endif()
   endforeach()
-  set(${out} ${srcs} PARENT_SCOPE)
+  set(${out} ${kept} PARENT_SCOPE)
+endfunction()
+
+# vdf_add_library(NAME DEPS...): the library of the calling folder (sources from vdf_glob_sources; an
+# anchor file when every source is optional and left out), linked PUBLIC to DEPS, with the shared build
+# settings.
+function(vdf_add_library name)
+  vdf_glob_sources(sources ${CMAKE_CURRENT_SOURCE_DIR})
+  if(NOT sources)
+    set(sources ${PROJECT_SOURCE_DIR}/cmake/pch_anchor.cpp)
+  endif()
+  add_library(${name} STATIC ${sources})
+  target_link_libraries(${name} PUBLIC ${ARGN})
+  vdf_build_settings(${name})
 endfunction()
 
 # vdf_build_settings(TARGET): the shared precompiled header, and unity batches. Why both: LibTorch 2.x's

@@ -151,7 +151,7 @@ TEST_CASE("clip extraction: decode-error policy, duplicates and the reason for a
   REQUIRE(v);
   CHECK(std::string(v->first) == "decode_errors");
   CHECK(v->second == "6 decode errors in 10 packets (60% > 50%)");
-  cfg.on_decode_error = "reject";
+  cfg.on_decode_error = config::DecodeErrorPolicy::reject;
   v = data::decode_error_verdict(1, 10, cfg);
   REQUIRE(v);
   CHECK_THAT(v->second, Catch::Contains("reject on any error"));

@@ -53,7 +53,7 @@ vdf::config::DitConfig config_for(const Size& s) {
   c.text_dim = kTextDim;
   c.pooled_dim = kPooledDim;
   c.max_text_len = kTextLen;
-  c.attention = s.attention;
+  VDF_CHECK(vdf::config::parse_enum(s.attention, &c.attention), "unknown attention layout '{}'", s.attention);
   return c;
 }
 
