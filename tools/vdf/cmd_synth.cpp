@@ -1,5 +1,6 @@
 // `vdf synth [--config FILE] [overrides]`: render the synthetic coloured-shapes dataset to MP4 files
-// with a manifest (config section `synthetic`).
+// with a manifest (config section `synthetic`). Needs FFmpeg (the MP4 writer): absent from builds without it.
+#ifdef VDF_WITH_VIDEO
 #include <iostream>
 
 #include "data/video/shapes_writer.h"
@@ -22,3 +23,4 @@ void setup(CLI::App& app) {
 }  // namespace
 
 VDF_REGISTER_COMMAND(synth, setup);
+#endif  // VDF_WITH_VIDEO
