@@ -9,6 +9,7 @@
 #include "framework/models/dit/dit.h"
 #include "framework/models/dit/pos_embed.h"
 #include "framework/diffusion/objective.h"
+#include "tests/dit/dit_fixtures.h"
 
 using namespace vdf;
 using namespace vdf::dit;
@@ -17,23 +18,6 @@ namespace {
 
 template <typename E>
 E by_name(const std::string& name) { return config::parse_enum_or_fail<E>(name, "test case choice"); }
-
-config::DitConfig tiny_config() {
-  config::DitConfig c;
-  c.preset = "tiny";  // hidden 64, depth 2, heads 4 -> head dim 16, rope axes [4, 6, 6]
-  c.in_channels = 4;
-  c.text_dim = 32;
-  c.pooled_dim = 16;
-  c.max_text_len = 8;
-  return c;
-}
-
-// Random, non-zero weights everywhere (a fresh model is zero-initialized in its output paths).
-void randomize(torch::nn::Module& m, uint64_t seed) {
-  torch::NoGradGuard ng;
-  auto gen = at::detail::createCPUGenerator(seed);
-  for (auto& p : m.parameters()) p.copy_(torch::randn(p.sizes(), gen) * 0.2);
-}
 
 struct Inputs {
   torch::Tensor x, t, text, mask, pooled;
@@ -51,12 +35,6 @@ Inputs make_inputs(int64_t B, int64_t T, int64_t H, int64_t W, uint64_t seed, in
 }
 
 torch::Tensor run(Dit& m, const Inputs& in) { return m->forward(in.x, in.t, in.text, in.mask, in.pooled); }
-
-void copy_params(torch::nn::Module& from, torch::nn::Module& to) {
-  torch::NoGradGuard ng;
-  auto src = from.named_parameters();
-  for (auto& p : to.named_parameters()) p.value().copy_(src[p.key()]);
-}
 
 }  // namespace
 
@@ -164,7 +142,7 @@ TEST_CASE("dit: a fresh model outputs zeros (adaLN-Zero) and the parameter count
           "[unit][dit]") {
   for (std::string pos : {"rope3d", "sincos3d"}) {
     for (std::string att : {"full", "factorized"}) {
-      auto cfg = tiny_config();
+      auto cfg = testing::tiny_dit_config();
       cfg.pos_embed = by_name<config::PosEmbed>(pos);
       cfg.attention = by_name<config::AttentionLayout>(att);
       cfg.patch = {2, 2, 2};
@@ -179,7 +157,7 @@ TEST_CASE("dit: a fresh model outputs zeros (adaLN-Zero) and the parameter count
       CHECK(n == dit_stats(cfg, {4, 3, 4, 6}, 8).params);
     }
   }
-  auto cfg = tiny_config();
+  auto cfg = testing::tiny_dit_config();
   cfg.learn_sigma = true;
   Dit m(cfg);
   auto in = make_inputs(1, 1, 4, 4, 2);
@@ -187,7 +165,7 @@ TEST_CASE("dit: a fresh model outputs zeros (adaLN-Zero) and the parameter count
 }
 
 TEST_CASE("dit: parameter names are stable checkpoint keys", "[unit][dit]") {
-  Dit m(tiny_config());
+  Dit m(testing::tiny_dit_config());
   auto params = m->named_parameters();
   for (const char* key :
        {"x_embedder.proj.weight", "t_embedder.mlp.0.weight", "t_embedder.mlp.2.bias", "pooled_embedder.fc1.weight",
@@ -200,9 +178,9 @@ TEST_CASE("dit: parameter names are stable checkpoint keys", "[unit][dit]") {
 }
 
 TEST_CASE("dit: masked text tokens do not affect the output; a fully masked row is finite", "[unit][dit]") {
-  auto cfg = tiny_config();
+  auto cfg = testing::tiny_dit_config();
   Dit m(cfg);
-  randomize(*m, 3);
+  testing::randomize_parameters(*m, 3);
   auto in = make_inputs(2, 2, 4, 4, 4);
   in.mask.index_put_({0, torch::indexing::Slice(5)}, false);  // sample 0: 5 real tokens
   in.mask.index_put_({1}, false);                             // sample 1: null text (CFG)
@@ -227,11 +205,11 @@ TEST_CASE("dit: masked text tokens do not affect the output; a fully masked row 
 
 TEST_CASE("dit: factorized spatial blocks do not mix frames; full attention does", "[unit][dit]") {
   for (std::string att : {"factorized", "full"}) {
-    auto cfg = tiny_config();
+    auto cfg = testing::tiny_dit_config();
     cfg.depth = 1;  // factorized: one spatial block only
     cfg.attention = by_name<config::AttentionLayout>(att);
     Dit m(cfg);
-    randomize(*m, 5);
+    testing::randomize_parameters(*m, 5);
     auto in = make_inputs(1, 2, 4, 4, 6);
     auto out = run(m, in);
     auto in2 = in;
@@ -246,14 +224,14 @@ TEST_CASE("dit: factorized spatial blocks do not mix frames; full attention does
 TEST_CASE("dit: gradient checkpointing gives the same gradients as the plain model", "[unit][dit]") {
   for (std::string att : {"full", "factorized"}) {
     for (std::string pos : {"rope3d", "sincos3d"}) {
-      auto cfg = tiny_config();
+      auto cfg = testing::tiny_dit_config();
       cfg.attention = by_name<config::AttentionLayout>(att);
       cfg.pos_embed = by_name<config::PosEmbed>(pos);
       Dit plain(cfg);
-      randomize(*plain, 7);
+      testing::randomize_parameters(*plain, 7);
       cfg.grad_checkpointing = true;
       Dit ckpt(cfg);
-      copy_params(*plain, *ckpt);
+      testing::copy_parameters(*plain, *ckpt);
       auto in = make_inputs(2, 2, 4, 4, 8);
       in.mask.index_put_({1, torch::indexing::Slice(3)}, false);
       auto w = torch::randn_like(in.x);
@@ -300,7 +278,7 @@ TEST_CASE("dit: config presets, rope axes and validation errors", "[unit][dit][c
   CHECK_THAT(err("model:\n  attention: sparse\n"), Catch::Contains("full or factorized"));
   CHECK_THAT(err("model:\n  patch: [1, 2]\n"), Catch::Contains("model.patch"));
   // Bad inputs throw vdf::Error, naming what is wrong.
-  Dit m(tiny_config());
+  Dit m(testing::tiny_dit_config());
   auto in = make_inputs(1, 2, 4, 4, 9);
   CHECK_THROWS_WITH(m->forward(in.x, in.t, in.text.narrow(2, 0, 16), in.mask, in.pooled), Catch::Contains("text"));
   CHECK_THROWS_WITH(m->forward(in.x.narrow(3, 0, 3), in.t, in.text, in.mask, in.pooled),
@@ -308,7 +286,7 @@ TEST_CASE("dit: config presets, rope axes and validation errors", "[unit][dit][c
 }
 
 TEST_CASE("dit: stats count FLOPs analytically", "[unit][dit]") {
-  auto cfg = tiny_config();
+  auto cfg = testing::tiny_dit_config();
   auto s = dit_stats(cfg, {2, 4, 4, 8, 8}, 8);
   CHECK(s.batch == 2);
   CHECK(s.tokens == 4 * 4 * 4);
@@ -328,7 +306,7 @@ TEST_CASE("dit: stats count FLOPs analytically", "[unit][dit]") {
 }
 
 TEST_CASE("dit: a tiny DiT overfits a few latents (loss drops >= 10x)", "[unit][dit]") {
-  auto cfg = tiny_config();
+  auto cfg = testing::tiny_dit_config();
   torch::manual_seed(0);
   Dit m(cfg);
   config::DiffusionConfig dcfg;

@@ -14,6 +14,7 @@
 #include "framework/core/build_info.h"
 #include "framework/models/dit/dit.h"
 #include "framework/tensor_io/safetensors.h"
+#include "tests/dit/dit_fixtures.h"
 #include "tests/test_support.h"
 #include "tests/train/tiny_task.h"
 #include "train/trainer.h"
@@ -38,16 +39,6 @@ bool gpu_or_skip() {
     FAIL("VDF_REQUIRE_GPU=1 but no CUDA device is visible; build: " << build_info::summary());
   WARN("skipped: no CUDA device visible (" << (build_info::cuda_build() ? "CUDA build" : "CPU build") << ")");
   return false;
-}
-
-config::DitConfig tiny_dit() {
-  config::DitConfig c;
-  c.preset = "tiny";  // hidden 64, depth 2, heads 4
-  c.in_channels = 4;
-  c.text_dim = 32;
-  c.pooled_dim = 16;
-  c.max_text_len = 8;
-  return c;
 }
 
 struct DitInputs {
@@ -113,19 +104,10 @@ TEST_CASE("gpu: an NCCL process group of world size 1 all-reduces, broadcasts an
 TEST_CASE("gpu: DiT forward and backward on CUDA match the CPU (fp32, 1e-4 relative)", "[gpu]") {
   if (!gpu_or_skip()) return;
   torch::manual_seed(3);
-  dit::Dit cpu_model(tiny_dit());
-  {
-    // Non-zero weights everywhere (a fresh DiT is zero-initialized in its output paths).
-    torch::NoGradGuard ng;
-    auto gen = at::detail::createCPUGenerator(4);
-    for (auto& p : cpu_model->parameters()) p.copy_(torch::randn(p.sizes(), gen) * 0.2);
-  }
-  dit::Dit gpu_model(tiny_dit());
-  {
-    torch::NoGradGuard ng;
-    auto src = cpu_model->named_parameters();
-    for (auto& p : gpu_model->named_parameters()) p.value().copy_(src[p.key()]);
-  }
+  dit::Dit cpu_model(testing::tiny_dit_config());
+  testing::randomize_parameters(*cpu_model, 4);
+  dit::Dit gpu_model(testing::tiny_dit_config());
+  testing::copy_parameters(*cpu_model, *gpu_model);
   gpu_model->to(torch::kCUDA);
   const auto in = dit_inputs(5);
   const auto gin = in.to(torch::kCUDA);
@@ -150,7 +132,7 @@ TEST_CASE("gpu: DiT forward and backward on CUDA match the CPU (fp32, 1e-4 relat
 TEST_CASE("gpu: bf16 autocast training steps lower the loss", "[gpu]") {
   if (!gpu_or_skip()) return;
   torch::manual_seed(7);
-  dit::Dit model(tiny_dit());
+  dit::Dit model(testing::tiny_dit_config());
   model->to(torch::kCUDA);
   torch::optim::AdamW opt(model->parameters(), torch::optim::AdamWOptions(3e-3));
   const auto in = dit_inputs(8).to(torch::kCUDA);
