@@ -16,6 +16,8 @@ BUILD_PKGS=(
   libssl-dev                                     # OpenSSL libcrypto: SHA-1 / SHA-256 (EVP)
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
   catch2
+  libsentencepiece-dev                           # exact T5 / UMT5 SentencePiece tokenizer
+  libprotobuf-dev protobuf-compiler              # TensorBoard event files (tensorflow Event protos)
 )
 TEST_PKGS=(
   ffmpeg                                         # test oracle (frame selection, pixels)
@@ -23,6 +25,7 @@ TEST_PKGS=(
   slurm-wlm munge                                # real local SLURM for the cluster tests
   iproute2                                       # network namespaces for the multi-node test
   chromium                                       # HTML report test (headless)
+  sentencepiece                                  # spm_train: tests train a small SentencePiece model
 )
 
 pkgs=("${BUILD_PKGS[@]}")
