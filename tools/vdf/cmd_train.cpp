@@ -48,6 +48,7 @@ void run(const TrainOptions& o) {
     job.prompts = cfg.train.sample_prompts;
     job.sample = cfg.sample;
     job.latent_thw = train::parse_latent_shape(cfg.train.sample_shape);
+    job.fps = cfg.train.sample_fps;
     trainer.sample_hook = train::ema_sample_hook(trainer, pipeline, cfg.model, job, cfg.run.seed);
   }
   trainer.run();
