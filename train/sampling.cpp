@@ -1,5 +1,7 @@
 #include "train/sampling.h"
 
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "data/dataset.h"
@@ -102,7 +104,16 @@ nlohmann::json SamplePipeline::run(dit::Dit& model, const SampleJob& job) {
     config::SampleConfig sc = job.sample;
     sc.seed = job.sample.seed + static_cast<int64_t>(i);
     diffusion::Sampler s(cfg_.diffusion, sc);
-    torch::Tensor latents = s.sample(fn, shape, cond, nullptr, tokens, device_);
+    // CFG with a negative prompt: its embedding replaces the null condition in the unconditional branch.
+    std::optional<diffusion::Conditioning> negative;
+    if (!sc.negative_prompt.empty() && sc.cfg_scale != 1.0) {
+      text::TextEmbedding neg = text_->encode({sc.negative_prompt});
+      negative.emplace();
+      negative->text = neg.tokens.to(device_, torch::kFloat32);
+      negative->text_mask = neg.mask.to(device_);
+      if (mc.pooled_dim > 0) negative->pooled = neg.pooled.to(device_, torch::kFloat32);
+    }
+    torch::Tensor latents = s.sample(fn, shape, cond, negative ? &*negative : nullptr, tokens, device_);
     torch::Tensor video = vae_->decode(latents.to(vae_->device(), vae_->dtype()));  // [1,3,T,H,W] in [0,1]
     torch::Tensor frames = (video[0].permute({1, 2, 3, 0}).to(torch::kFloat32).clamp(0, 1) * 255.0)
                                .round()
@@ -132,7 +143,7 @@ nlohmann::json SamplePipeline::run(dit::Dit& model, const SampleJob& job) {
   }
   nlohmann::json info = {
       {"sampler", config::enum_name(job.sample.sampler)},  {"steps", job.sample.steps},     {"cfg_scale", job.sample.cfg_scale},
-      {"seed", job.sample.seed},        {"eta", job.sample.eta},         {"shift", sampler.shift(tokens)},
+      {"seed", job.sample.seed},        {"eta", job.sample.eta}, {"negative_prompt", job.sample.negative_prompt},         {"shift", sampler.shift(tokens)},
       {"latent_shape", shape},          {"fps", job.fps},                {"text_encoder", text_->name()},
       {"vae", vae_->info().name},       {"device", device_.str()},       {"outputs", outputs},
       {"video_io",
