@@ -34,6 +34,13 @@ TEST_CASE("wan: the Wan 2.1 configs parse and validate", "[wan]") {
     CHECK(std::find(buckets.begin(), buckets.end(), "21x60x104") != buckets.end());  // 480p, 81 frames
     CHECK(std::find(buckets.begin(), buckets.end(), "21x90x160") != buckets.end());  // 720p, 81 frames
   }
+  // The Wan-family quickstart variant (the learning check).
+  {
+    const config::VdfConfig q = config::load_config((testing::source_dir() / "configs/quickstart_wan.yaml").string());
+    CHECK(q.model.family == config::ModelFamily::wan);
+    CHECK(q.model.lora.rank == 0);
+    CHECK(wan::wan_parameter_count(q.model) < 2000000);  // comparable with the quickstart DiT's 1.62 M
+  }
   // A DiT-only config cannot set Wan keys, and a wrong Wan shape is named.
   CHECK_THROWS_WITH(config::parse_config("", {"model.wan.dim=128"}), Catch::Contains("model.family"));
   CHECK_THROWS_WITH(config::parse_config("", {"model.family=wan", "model.wan.preset=''", "model.wan.dim=100",
