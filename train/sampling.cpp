@@ -78,7 +78,9 @@ nlohmann::json SamplePipeline::run(dit::Dit& model, const SampleJob& job) {
   diffusion::ModelFn fn = [&](const torch::Tensor& x, const torch::Tensor& t, const diffusion::Conditioning& c) {
     return model->forward(x, t, c.text, c.text_mask, c.pooled);
   };
-  return run(fn, model->config(), job);
+  nlohmann::json info = run(fn, model->config(), job);
+  model->train();
+  return info;
 }
 
 nlohmann::json SamplePipeline::run(const diffusion::ModelFn& fn, const config::DitConfig& mc, const SampleJob& job) {
@@ -165,7 +167,6 @@ nlohmann::json SamplePipeline::run(const diffusion::ModelFn& fn, const config::D
   for (const auto& o : outputs)
     if (o.contains("video")) jsonl += nlohmann::json({{"video", o["video"]}, {"prompt", o["prompt"]}}).dump() + "\n";
   if (!jsonl.empty()) write_file_atomic(job.out_dir / "prompts.jsonl", jsonl);
-  model->train();
   return info;
 }
 

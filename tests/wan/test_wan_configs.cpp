@@ -2,6 +2,8 @@
 // claim (family, size preset, LoRA, buckets); the model section resolves to the published sizes.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "app/config.h"
 #include "framework/models/wan/transformer.h"
 #include "tests/test_support.h"

@@ -42,7 +42,8 @@ TEST_CASE("wan: flow_euler and unipc match diffusers step by step, and CFG with 
   const auto r = tensor_io::load_safetensors(tmp / "schedulers.safetensors");
   const auto x_init = r.at("x_init"), ref = r.at("ref");
   config::DiffusionConfig dcfg;  // flow, velocity
-  for (auto [steps, shift] : {std::pair<int64_t, double>{10, 3.0}, {7, 5.0}}) {
+  const std::vector<std::pair<int64_t, double>> runs = {{10, 3.0}, {7, 5.0}};
+  for (const auto& [steps, shift] : runs) {
     const std::string tag = std::to_string(steps) + "_" + std::to_string(static_cast<int>(shift));
     for (auto kind : {config::SamplerKind::flow_euler, config::SamplerKind::unipc}) {
       const std::string name = kind == config::SamplerKind::unipc ? "unipc" : "euler";
