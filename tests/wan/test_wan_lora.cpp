@@ -198,8 +198,35 @@ TEST_CASE("wan lora: vdf train killed with SIGKILL resumes bit-identically", "[w
     CHECK(read_file(tmp.path() / "full" / last / file) == read_file(run_dir / last / file));
   }
   // The checkpoint holds only the adapters.
-  for (const auto& [key, t] : tensor_io::load_safetensors(run_dir / last / "model.safetensors")) {
+  const auto ckpt = tensor_io::load_safetensors(run_dir / last / "model.safetensors");
+  for (const auto& [key, t] : ckpt) {
     INFO(key);
     CHECK((key.find(".lora_A") != std::string::npos || key.find(".lora_B") != std::string::npos));
   }
+
+  // vdf lora-export of the run (latest checkpoint), both layouts (alpha = rank here: scale 1).
+  for (const char* format : {"peft", "comfyui"}) {
+    INFO(format);
+    const fs::path out = tmp.path() / (std::string(format) + ".safetensors");
+    auto ex = testing::run_command(testing::vdf_exe() + " lora-export --checkpoint " + run_dir.string() + " --out " +
+                                   out.string() + " --format " + format + " 2>&1");
+    INFO(ex.output);
+    REQUIRE(ex.exit_code == 0);
+    const auto f = tensor_io::load_safetensors(out);
+    CHECK(f.size() == (std::string(format) == "peft" ? ckpt.size() : ckpt.size() / 2 * 3));
+    if (std::string(format) == "peft")
+      CHECK(torch::equal(f.at("transformer.blocks.1.attn2.to_out.0.lora_B.weight"),
+                         ckpt.at("blocks.1.attn2.to_out.0.lora_B")));
+    else
+      CHECK(torch::equal(f.at("diffusion_model.blocks.1.cross_attn.o.lora_up.weight"),
+                         ckpt.at("blocks.1.attn2.to_out.0.lora_B")));
+  }
+  // vdf sample of the LoRA run (base re-made from run.seed as in training + the checkpoint's adapters), UniPC.
+  { std::ofstream(tmp.path() / "prompts.txt") << "a red square moving left\n"; }
+  auto sample = testing::run_command(testing::vdf_exe() + " sample --run-dir " + run_dir.string() + " --prompts " +
+                                     (tmp.path() / "prompts.txt").string() + " --out " +
+                                     (tmp.path() / "samples").string() + " --steps 3 --sampler unipc 2>&1");
+  INFO(sample.output);
+  CHECK(sample.exit_code == 0);
+  CHECK(fs::exists(tmp.path() / "samples/sample.json"));
 }
