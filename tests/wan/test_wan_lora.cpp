@@ -221,6 +221,17 @@ TEST_CASE("wan lora: vdf train killed with SIGKILL resumes bit-identically", "[w
       CHECK(torch::equal(f.at("diffusion_model.blocks.1.cross_attn.o.lora_up.weight"),
                          ckpt.at("blocks.1.attn2.to_out.0.lora_B")));
   }
+  // --format merged: the seeded base with the adapters folded in, loadable as a full Wan checkpoint.
+  {
+    const fs::path out = tmp.path() / "merged.safetensors";
+    auto ex = testing::run_command(testing::vdf_exe() + " lora-export --checkpoint " + run_dir.string() + " --out " +
+                                   out.string() + " --format merged 2>&1");
+    INFO(ex.output);
+    REQUIRE(ex.exit_code == 0);
+    const auto merged = tensor_io::load_safetensors(out);
+    CHECK(merged.count("blocks.0.attn1.to_q.weight"));
+    CHECK(merged.count("blocks.0.attn1.to_q.lora_A") == 0);
+  }
   // vdf sample of the LoRA run (base re-made from run.seed as in training + the checkpoint's adapters), UniPC.
   { std::ofstream(tmp.path() / "prompts.txt") << "a red square moving left\n"; }
   auto sample = testing::run_command(testing::vdf_exe() + " sample --run-dir " + run_dir.string() + " --prompts " +

@@ -1,6 +1,7 @@
-// `vdf lora-export --checkpoint DIR --out FILE [--format peft|comfyui] [--weights model|ema]`: writes the
-// LoRA adapters of a Wan LoRA training checkpoint (model.lora.rank > 0) as a file diffusers
-// (load_lora_weights) or ComfyUI loads. docs/training.md "LoRA".
+// `vdf lora-export --checkpoint DIR --out FILE [--format peft|comfyui|merged] [--weights model|ema]`: writes
+// the LoRA adapters of a Wan LoRA training checkpoint (model.lora.rank > 0) as a file diffusers
+// (load_lora_weights) or ComfyUI loads, or (merged) the base of model.init_from with the adapters folded in,
+// as one safetensors file with diffusers names. docs/training.md "LoRA".
 #include <torch/torch.h>
 
 #include "app/config.h"
@@ -11,6 +12,7 @@
 #include "framework/tensor_io/weights.h"
 #include "tools/vdf/command.h"
 #include "train/checkpoint.h"
+#include "train/wan_task.h"
 
 namespace {
 
@@ -34,9 +36,23 @@ void run(const LoraExportOptions& o) {
             "{}: not a LoRA run (model.family {}, model.lora.rank {})", dir.string(),
             config::enum_name(cfg.model.family), cfg.model.lora.rank);
   const fs::path weights = dir / (o.weights + ".safetensors");
+  if (fs::path(o.out).has_parent_path()) fs::create_directories(fs::path(o.out).parent_path());
+  if (o.format == "merged") {
+    // The base exactly as training made it (model.init_from, else the seeded random init) + the adapters.
+    torch::manual_seed(cfg.run.seed);
+    train::WanTask task(cfg.model, cfg.diffusion);
+    tensor_io::LoadOptions opt;
+    opt.source = weights.string();
+    opt.what = "LoRA checkpoint";
+    tensor_io::load_weights(task.module(), tensor_io::load_weights_file(weights), opt);
+    task.lora()->merge();
+    tensor_io::save_safetensors(o.out, tensor_io::state_dict_copy(*task.transformer()),
+                                {{"format", "pt"}, {"vdf_checkpoint", dir.string()}, {"vdf_lora_merged", "1"}});
+    VDF_INFO("wrote the base with the LoRA of {} merged (diffusers names) to {}", weights.string(), o.out);
+    return;
+  }
   const auto tensors = wan::lora_file_tensors(tensor_io::load_weights_file(weights), cfg.model.lora.alpha,
                                               wan::parse_lora_format(o.format));
-  if (fs::path(o.out).has_parent_path()) fs::create_directories(fs::path(o.out).parent_path());
   tensor_io::save_safetensors(o.out, tensors, {{"format", "pt"}, {"vdf_checkpoint", dir.string()}});
   VDF_INFO("wrote {} LoRA tensors ({} layout, rank {}, alpha {}) from {} to {}", tensors.size(), o.format,
            cfg.model.lora.rank, cfg.model.lora.alpha, weights.string(), o.out);
@@ -48,7 +64,7 @@ void setup(CLI::App& app) {
   cmd->add_option("--checkpoint", o->checkpoint, "checkpoint directory, or a run directory (its latest checkpoint)")
       ->required();
   cmd->add_option("--out", o->out, "output .safetensors file")->required();
-  cmd->add_option("--format", o->format, "peft (diffusers/PEFT keys) | comfyui (lora_down/lora_up/alpha)")
+  cmd->add_option("--format", o->format, "peft (diffusers/PEFT keys) | comfyui (lora_down/lora_up/alpha) | merged (base + LoRA, diffusers names)")
       ->capture_default_str();
   cmd->add_option("--weights", o->weights, "model (the trained adapters) | ema")->capture_default_str();
   cmd->callback([o] { run(*o); });
