@@ -57,7 +57,7 @@ DatasetDims check_model_fits_dataset(const config::DitConfig& m, const data::Lat
             m.in_channels, dataset.describe(), s.latents.size(0));
   VDF_CHECK(s.text.size(1) == m.text_dim, "model.text_dim={} but the dataset ({}) has {}-wide text embeddings",
             m.text_dim, dataset.describe(), s.text.size(1));
-  VDF_CHECK(m.pooled_dim == 0 || s.pooled.size(0) == m.pooled_dim,
+  VDF_CHECK(m.family != config::ModelFamily::dit || m.pooled_dim == 0 || s.pooled.size(0) == m.pooled_dim,
             "model.pooled_dim={} but the dataset ({}) has {}-wide pooled embeddings", m.pooled_dim,
             dataset.describe(), s.pooled.size(0));
   return dims;

@@ -1,5 +1,7 @@
 #include "train/sampling.h"
 
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "data/dataset.h"
@@ -72,11 +74,20 @@ vae::Vae& SamplePipeline::vae() {
 }
 
 nlohmann::json SamplePipeline::run(dit::Dit& model, const SampleJob& job) {
+  model->eval();
+  diffusion::ModelFn fn = [&](const torch::Tensor& x, const torch::Tensor& t, const diffusion::Conditioning& c) {
+    return model->forward(x, t, c.text, c.text_mask, c.pooled);
+  };
+  nlohmann::json info = run(fn, model->config(), job);
+  model->train();
+  return info;
+}
+
+nlohmann::json SamplePipeline::run(const diffusion::ModelFn& fn, const config::DitConfig& mc, const SampleJob& job) {
   VDF_CHECK(!job.prompts.empty(), "sampling: no prompts");
   VDF_CHECK(job.latent_thw.size() == 3, "sampling: latent shape must be [T, H, W]");
   text_encoder();
   vae();
-  const auto& mc = model->config();
   VDF_CHECK(text_->dim() == mc.text_dim,
             "text encoder '{}' gives {}-wide token embeddings but model.text_dim is {}", text_->name(), text_->dim(),
             mc.text_dim);
@@ -84,25 +95,31 @@ nlohmann::json SamplePipeline::run(dit::Dit& model, const SampleJob& job) {
             "VAE '{}' has {} latent channels but model.in_channels is {}", vae_->info().name,
             vae_->info().latent_channels, mc.in_channels);
   fs::create_directories(job.out_dir);
-  model->eval();
   torch::NoGradGuard no_grad;
   diffusion::Sampler sampler(cfg_.diffusion, job.sample);
   const std::vector<int64_t> shape = {1, mc.in_channels, job.latent_thw[0], job.latent_thw[1], job.latent_thw[2]};
   const int64_t tokens = dit_tokens({shape[1], shape[2], shape[3], shape[4]}, mc.patch);
-  diffusion::ModelFn fn = [&](const torch::Tensor& x, const torch::Tensor& t, const diffusion::Conditioning& c) {
-    return model->forward(x, t, c.text, c.text_mask, c.pooled);
-  };
+  const bool pooled = mc.family == config::ModelFamily::dit && mc.pooled_dim > 0;
   nlohmann::json outputs = nlohmann::json::array();
   for (size_t i = 0; i < job.prompts.size(); ++i) {
     text::TextEmbedding emb = text_->encode({job.prompts[i]});
     diffusion::Conditioning cond;
     cond.text = emb.tokens.to(device_, torch::kFloat32);
     cond.text_mask = emb.mask.to(device_);
-    if (mc.pooled_dim > 0) cond.pooled = emb.pooled.to(device_, torch::kFloat32);
+    if (pooled) cond.pooled = emb.pooled.to(device_, torch::kFloat32);
     config::SampleConfig sc = job.sample;
     sc.seed = job.sample.seed + static_cast<int64_t>(i);
     diffusion::Sampler s(cfg_.diffusion, sc);
-    torch::Tensor latents = s.sample(fn, shape, cond, nullptr, tokens, device_);
+    // CFG with a negative prompt: its embedding replaces the null condition in the unconditional branch.
+    std::optional<diffusion::Conditioning> negative;
+    if (!sc.negative_prompt.empty() && sc.cfg_scale != 1.0) {
+      text::TextEmbedding neg = text_->encode({sc.negative_prompt});
+      negative.emplace();
+      negative->text = neg.tokens.to(device_, torch::kFloat32);
+      negative->text_mask = neg.mask.to(device_);
+      if (pooled) negative->pooled = neg.pooled.to(device_, torch::kFloat32);
+    }
+    torch::Tensor latents = s.sample(fn, shape, cond, negative ? &*negative : nullptr, tokens, device_);
     torch::Tensor video = vae_->decode(latents.to(vae_->device(), vae_->dtype()));  // [1,3,T,H,W] in [0,1]
     torch::Tensor frames = (video[0].permute({1, 2, 3, 0}).to(torch::kFloat32).clamp(0, 1) * 255.0)
                                .round()
@@ -132,7 +149,7 @@ nlohmann::json SamplePipeline::run(dit::Dit& model, const SampleJob& job) {
   }
   nlohmann::json info = {
       {"sampler", config::enum_name(job.sample.sampler)},  {"steps", job.sample.steps},     {"cfg_scale", job.sample.cfg_scale},
-      {"seed", job.sample.seed},        {"eta", job.sample.eta},         {"shift", sampler.shift(tokens)},
+      {"seed", job.sample.seed},        {"eta", job.sample.eta}, {"negative_prompt", job.sample.negative_prompt},         {"shift", sampler.shift(tokens)},
       {"latent_shape", shape},          {"fps", job.fps},                {"text_encoder", text_->name()},
       {"vae", vae_->info().name},       {"device", device_.str()},       {"outputs", outputs},
       {"video_io",
@@ -150,7 +167,6 @@ nlohmann::json SamplePipeline::run(dit::Dit& model, const SampleJob& job) {
   for (const auto& o : outputs)
     if (o.contains("video")) jsonl += nlohmann::json({{"video", o["video"]}, {"prompt", o["prompt"]}}).dump() + "\n";
   if (!jsonl.empty()) write_file_atomic(job.out_dir / "prompts.jsonl", jsonl);
-  model->train();
   return info;
 }
 

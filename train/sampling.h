@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "framework/config/schema/sample.h"
+#include "framework/diffusion/objective.h"
 #include "train/config.h"
 #include "framework/models/dit/dit.h"
 
@@ -46,6 +47,8 @@ class SamplePipeline {
   // Samples every prompt (one at a time, seed = sample.seed + prompt index) and writes the outputs and
   // sample.json into job.out_dir (created). Returns the sample.json content.
   nlohmann::json run(dit::Dit& model, const SampleJob& job);
+  // The same for any model family: `fn` is the denoiser (in eval mode), `model` its config section.
+  nlohmann::json run(const diffusion::ModelFn& fn, const config::DitConfig& model, const SampleJob& job);
   // The text encoder and VAE sampling uses (built on first call), e.g. to check them against the ones a
   // dataset was encoded with.
   text::TextEncoder& text_encoder();

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "framework/core/error.h"
+#include "framework/diffusion/flow_schedulers.h"
 
 namespace vdf::diffusion {
 
@@ -47,8 +48,25 @@ torch::Tensor Sampler::sample_from(const ModelFn& model, torch::Tensor x, const 
   const bool cfg = scfg_.cfg_scale != 1.0;
   std::optional<Conditioning> both;
   if (cfg) both = concat(cond, uncond ? uncond->to(x.device()) : null_condition(cond));
-  const auto ns = nodes(tokens);
   const config::SamplerKind kind = scfg_.sampler;
+  if (kind == config::SamplerKind::flow_euler || kind == config::SamplerKind::unipc) {
+    // diffusers' flow schedulers (flow_schedulers.h): the model sees t = timestep / 1000.
+    VDF_CHECK(process_.is_flow(), "sample.sampler={} needs diffusion.objective=flow", config::enum_name(kind));
+    const double sh = shift(tokens);
+    const FlowSchedule sched = kind == config::SamplerKind::unipc ? unipc_flow_schedule(scfg_.steps, sh)
+                                                                  : flow_match_euler_schedule(scfg_.steps, sh);
+    UniPC unipc(sched.sigmas, scfg_.unipc_order);
+    for (int64_t i = 0; i < scfg_.steps; ++i) {
+      auto v = guided(model, x, sched.timesteps[i] / 1000.0, cond, both ? &*both : nullptr);
+      if (kind == config::SamplerKind::unipc)
+        x = unipc.step(v, x);
+      else
+        x = (x + (sched.sigmas[i + 1] - sched.sigmas[i]) * v).to(x.scalar_type());
+      if (on_step) on_step(i, x);
+    }
+    return x;
+  }
+  const auto ns = nodes(tokens);
   torch::Tensor prev_x0;
   double prev_h = std::numeric_limits<double>::quiet_NaN();
   for (int64_t i = 0; i + 1 < static_cast<int64_t>(ns.size()); ++i) {

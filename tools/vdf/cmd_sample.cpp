@@ -20,6 +20,7 @@
 #include "train/sampling.h"
 #include "framework/tensor_io/weights.h"
 #include "train/trainer.h"
+#include "train/wan_task.h"
 
 namespace {
 
@@ -77,12 +78,31 @@ void run(const SampleOptions& o) {
 
   torch::Device device = train::resolve_device(cfg.run.device);
   torch::manual_seed(cfg.run.seed);  // the initialization vdf train used (matters for --weights init)
-  dit::Dit model(cfg.model);
-  model->to(device);
-  if (!untrained)
-    tensor_io::load_weights(*model, tensor_io::load_weights_file(weights_file), {true, weights_file.string()});
-  else
+  if (untrained)
     VDF_WARN("--weights init: sampling the UNTRAINED model (initial weights of seed {}), a baseline", cfg.run.seed);
+  // The family's denoiser with the checkpoint's weights (a Wan LoRA checkpoint holds only the adapters:
+  // the base comes from model.init_from, as in training).
+  std::shared_ptr<torch::nn::Module> model;
+  diffusion::ModelFn fn;
+  if (cfg.model.family == config::ModelFamily::wan) {
+    auto task = std::make_shared<train::WanTask>(cfg.model, cfg.diffusion);
+    if (!untrained)
+      tensor_io::load_weights(task->module(), tensor_io::load_weights_file(weights_file), {true, weights_file.string()});
+    task->module().to(device);
+    task->module().eval();
+    fn = task->model_fn();
+    model = std::shared_ptr<torch::nn::Module>(task, &task->module());
+  } else {
+    dit::Dit dit(cfg.model);
+    dit->to(device);
+    if (!untrained)
+      tensor_io::load_weights(*dit, tensor_io::load_weights_file(weights_file), {true, weights_file.string()});
+    dit->eval();
+    fn = [dit](const torch::Tensor& x, const torch::Tensor& t, const diffusion::Conditioning& c) mutable {
+      return dit->forward(x, t, c.text, c.text_mask, c.pooled);
+    };
+    model = dit.ptr();
+  }
 
   train::SampleJob job;
   job.prompts = read_prompts(o.prompts);
@@ -93,7 +113,7 @@ void run(const SampleOptions& o) {
   job.provenance = {{"checkpoint", ckpt_dir.string()}, {"weights_file", untrained ? "" : weights_file.string()},
                     {"weights", o.weights}, {"prompts_file", o.prompts}};
   train::SamplePipeline pipeline(cfg.to_sampling(), device);
-  pipeline.run(model, job);
+  pipeline.run(fn, cfg.model, job);
   VDF_INFO("wrote {} samples and sample.json to {}", job.prompts.size(), o.out);
 }
 

@@ -11,6 +11,7 @@
 #include "train/data_parallel.h"
 #include "train/dataset_factory.h"
 #include "train/dit_task.h"
+#include "train/model_task.h"
 #include "train/sampling.h"
 #include "train/trainer.h"
 
@@ -34,13 +35,15 @@ void run(const TrainOptions& o) {
   auto dataset = train::make_dataset(cfg.data);
   const train::DatasetDims dims = train::check_model_fits_dataset(cfg.model, *dataset);
   torch::manual_seed(cfg.run.seed);  // model initialization
-  auto task = std::make_shared<train::DitTask>(cfg.model, cfg.diffusion, dims.latent_shape, dims.text_len);
+  auto task = train::make_model_task(cfg.model, cfg.diffusion, dims.latent_shape, dims.text_len);
   train::TrainerOptions options;
   options.command_line = o.config.command_line("vdf train");
   options.device = dp->context().device();  // cuda:<LOCAL_RANK> for one GPU per local rank
   train::Trainer trainer(trainer_cfg, task, dataset, hooks, options);
 
   if (cfg.train.sample_every > 0 && !cfg.train.sample_prompts.empty()) {
+    VDF_CHECK(cfg.model.family == config::ModelFamily::dit, "train.sample_every: periodic sampling is built for "
+              "model.family dit only; set train.sample_every=0 for model.family {}", config::enum_name(cfg.model.family));
     VDF_CHECK(!cfg.train.sample_shape.empty(), "train.sample_every is set but train.sample_shape (latent TxHxW) is empty");
     auto pipeline = std::make_shared<train::SamplePipeline>(cfg.to_sampling(), trainer.device());
     train::check_encoders_match(*pipeline, *dataset);

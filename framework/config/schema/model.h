@@ -16,8 +16,13 @@
 #include <vector>
 
 #include "framework/config/binding.h"
+#include "framework/config/schema/wan.h"
 
 namespace vdf::config {
+
+// Model family: vdf's own video DiT (the keys below) or the Wan 2.1 transformer (`model.wan.*`).
+enum class ModelFamily { dit, wan };
+VDF_CONFIG_ENUM(ModelFamily, {ModelFamily::dit, "dit"}, {ModelFamily::wan, "wan"})
 
 enum class PosEmbed { sincos3d, rope3d };
 VDF_CONFIG_ENUM(PosEmbed, {PosEmbed::sincos3d, "sincos3d"}, {PosEmbed::rope3d, "rope3d"})
@@ -25,6 +30,10 @@ enum class AttentionLayout { full, factorized };
 VDF_CONFIG_ENUM(AttentionLayout, {AttentionLayout::full, "full"}, {AttentionLayout::factorized, "factorized"})
 
 struct DitConfig {
+  ModelFamily family = ModelFamily::dit;  // dit: the keys of this struct; wan: model.wan.* (+ the widths below)
+  WanConfig wan;                     // family wan only
+  LoraConfig lora;                   // family wan only: LoRA adapters instead of full training
+  std::string init_from;             // pretrained weights to start from ('' = random init); docs/models.md
   std::string preset = "tiny";       // tiny | s | b | l | xl | "" (then hidden/depth/heads are required)
   int64_t in_channels = 4;           // latent channels
   int64_t out_channels = 0;          // 0 = in_channels (x2 when learn_sigma)
@@ -46,6 +55,12 @@ struct DitConfig {
 
   template <class V>
   void visit(V& v) {
+    v("family", family, "model family: dit (vdf's video DiT) or wan (Wan 2.1 transformer, model.wan.*)");
+    const When is_wan{family == ModelFamily::wan, "model.family is wan", "family"};
+    v("wan", wan, "Wan 2.1 transformer sizes (docs/models.md)", is_wan);
+    v("lora", lora, "LoRA adapters on linear layers (docs/training.md)", is_wan);
+    v("init_from", init_from, "pretrained weights: a diffusers transformer folder / safetensors index, or one "
+      "weights file (vdf, diffusers or original Wan names); '' = random init");
     v("preset", preset, "size preset: tiny | s | b | l | xl | '' (fills hidden/depth/heads left at 0)");
     v("in_channels", in_channels, "latent channels of the input");
     v("out_channels", out_channels, "output channels; 0 = in_channels (x2 with learn_sigma)");
@@ -109,6 +124,10 @@ struct DitConfig {
   int64_t head_dim() const { return heads > 0 ? hidden / heads : 0; }
 
   void validate(const Check& c) const {
+    if (family == ModelFamily::wan) {
+      wan.validate(c.sub("wan"));
+      lora.validate(c.sub("lora"));
+    }
     c.require(preset.empty() || preset_dims(preset, nullptr, nullptr, nullptr), "preset", preset, "tiny, s, b, l, xl or ''");
     c.require(in_channels > 0, "in_channels", in_channels, "> 0");
     c.require(out_channels >= 0, "out_channels", out_channels, ">= 0");
