@@ -325,5 +325,5 @@ TEST_CASE("wan vae: the original Wan2.1_VAE.pth naming, half-precision files, st
   CHECK_THROWS_WITH(vae::WanVae::from_path(ref->dir / "Wan2.1_VAE.pth", vae::wan21_arch()),
                     Catch::Contains("encoder.conv_in.weight") && Catch::Contains("[8,3,3,3,3]"));
   CHECK_THROWS_WITH(load_wan(ref->dir / "nonexistent"), Catch::Contains("nonexistent"));
-  CHECK_THROWS_WITH(load_wan(ref->dir), Catch::Contains("neither a diffusers model folder"));
+  CHECK_THROWS_WITH(load_wan(ref->dir.path()), Catch::Contains("neither a diffusers model folder"));
 }
