@@ -2,8 +2,9 @@
 // AutoencoderKLWan (tools/bench/wan_vae_reference.py in the pinned .venv: same torch version), at the
 // real architecture (base_dim 96, z_dim 16, 127 M parameters) with the same random weights (vdf's recipe,
 // handed to diffusers as a safetensors file in diffusers names), the same clip and the same threads, in
-// the same run. Each side runs in its own child process so peak RSS (getrusage ru_maxrss) is per side;
-// "working" memory is the peak minus the RSS after loading weights and input.
+// the same run. Each side runs in its own child process so peak RSS is per side: the process peak
+// (getrusage ru_maxrss, weight loading included) and the encode's own peak (VmHWM reset through
+// /proc/self/clear_refs after loading); "working" = encode peak - RSS after loading weights and input.
 //
 //   vdf_bench_wan_vae [--threads N (2)] [--frames T (9)] [--size HxW (128x128)] [--repeat N (1)]
 //                     [--tile PX --tile-stride PX] [--python PY] [--vdf-only]
@@ -54,6 +55,17 @@ double wan_bench_peak_mb() {
   return u.ru_maxrss / 1024.0;
 }
 
+// Resets the peak-RSS mark (VmHWM) so the encode's own peak can be read, excluding weight loading.
+void wan_bench_reset_peak() { std::ofstream("/proc/self/clear_refs") << "5"; }
+
+double wan_bench_hwm_mb() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;  // kB
+  return 0;
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
@@ -72,6 +84,7 @@ void run_child(const BenchArgs& a) {
   auto vae = vdf::vae::WanVae::from_path(dir / "weights.safetensors", vdf::vae::wan21_arch(), tiling);
   auto video = vdf::tensor_io::load_safetensors(dir / "input.safetensors").at("video");
   const double before = wan_bench_rss_mb();
+  wan_bench_reset_peak();
   std::vector<double> times;
   torch::Tensor z;
   for (int i = 0; i < a.repeat; ++i) {
@@ -79,9 +92,11 @@ void run_child(const BenchArgs& a) {
     z = vae->encode(video);
     times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
+  const double encode_peak = wan_bench_hwm_mb();
   vdf::tensor_io::save_safetensors(dir / "vdf_latents.safetensors", {{"latents", z.contiguous()}});
   nlohmann::json j = {{"encode_ms", times},
                       {"rss_before_mb", before},
+                      {"encode_peak_rss_mb", encode_peak},
                       {"peak_rss_mb", wan_bench_peak_mb()},
                       {"threads", torch::get_num_threads()}};
   std::cout << j.dump() << std::endl;
@@ -159,8 +174,9 @@ int main(int argc, char** argv) {
     auto v = run_json(std::string(argv[0]) + " --child " + dir.string() + common + tiles +
                       (a.frames ? " --frames " + std::to_string(a.frames) : ""));
     const double vm = median(v["encode_ms"].get<std::vector<double>>());
-    std::printf("vdf:       encode %9.1f ms   peak RSS %7.0f MB   working %7.0f MB\n", vm, v["peak_rss_mb"].get<double>(),
-                v["peak_rss_mb"].get<double>() - v["rss_before_mb"].get<double>());
+    std::printf("vdf:       encode %9.1f ms   peak RSS %7.0f MB (process), %7.0f MB (encode)   working %7.0f MB\n", vm,
+                v["peak_rss_mb"].get<double>(), v["encode_peak_rss_mb"].get<double>(),
+                v["encode_peak_rss_mb"].get<double>() - v["rss_before_mb"].get<double>());
     std::fflush(stdout);
     if (!a.vdf_only) {
       const std::string script = VDF_SOURCE_DIR "/tools/bench/wan_vae_reference.py";
@@ -169,8 +185,9 @@ int main(int argc, char** argv) {
                         (dir / "input.safetensors").string() + " --output " +
                         (dir / "ref_latents.safetensors").string() + common + tiles);
       const double pm = median(p["encode_ms"].get<std::vector<double>>());
-      std::printf("diffusers: encode %9.1f ms   peak RSS %7.0f MB   working %7.0f MB\n", pm,
-                  p["peak_rss_mb"].get<double>(), p["peak_rss_mb"].get<double>() - p["rss_before_mb"].get<double>());
+      std::printf("diffusers: encode %9.1f ms   peak RSS %7.0f MB (process), %7.0f MB (encode)   working %7.0f MB\n", pm,
+                  p["peak_rss_mb"].get<double>(), p["encode_peak_rss_mb"].get<double>(),
+                  p["encode_peak_rss_mb"].get<double>() - p["rss_before_mb"].get<double>());
       auto zv = vdf::tensor_io::load_safetensors(dir / "vdf_latents.safetensors").at("latents");
       auto zp = vdf::tensor_io::load_safetensors(dir / "ref_latents.safetensors").at("latents");
       const double rel = ((zv.to(torch::kFloat64) - zp.to(torch::kFloat64)).abs().max() /
