@@ -135,7 +135,8 @@ torch::Tensor WanVae::encode_frames(const torch::Tensor& x) {
   std::vector<torch::Tensor> outs;
   for (int64_t t0 = 0; t0 < T; t0 = t0 == 0 ? 1 : t0 + ct) {
     cache.begin_chunk();
-    auto chunk = x.slice(2, t0, t0 == 0 ? 1 : t0 + ct);
+    // [0,1] -> [-1,1] per chunk: a whole-clip copy would be as large as the clip
+    auto chunk = x.slice(2, t0, t0 == 0 ? 1 : t0 + ct) * 2 - 1;
     // quant_conv is 1x1x1: applying it per chunk equals upstream's one call after the concatenation
     outs.push_back(model_->quant_conv->forward(model_->encoder->forward(chunk, cache)));
   }
@@ -192,7 +193,7 @@ torch::Tensor WanVae::decode_raw(const torch::Tensor& z) {
   torch::NoGradGuard no_grad;
   const int64_t s = info_.ch;
   const bool tiled = tiling_.enabled && (z.size(4) > tiling_.min_width / s || z.size(3) > tiling_.min_height / s);
-  return (tiled ? tiled_decode(z) : decode_frames(z)).clamp(-1.0, 1.0);
+  return (tiled ? tiled_decode(z) : decode_frames(z)).clamp_(-1.0, 1.0);
 }
 
 std::pair<torch::Tensor, torch::Tensor> WanVae::encode_posterior(const torch::Tensor& video) {
@@ -202,8 +203,7 @@ std::pair<torch::Tensor, torch::Tensor> WanVae::encode_posterior(const torch::Te
   const int64_t s = info_.ch;
   VDF_CHECK(video.size(3) % s == 0 && video.size(4) % s == 0,
             "Wan VAE encode: height and width must be multiples of {}, got {}x{}", s, video.size(3), video.size(4));
-  auto x = video.to(device_, dtype_) * 2 - 1;
-  auto h = encode_moments(x);
+  auto h = encode_moments(video.to(device_, dtype_));
   const int64_t z = info_.latent_channels;
   auto [mean, inv_std] = channel_norm();
   auto mu = (h.slice(1, 0, z) - mean) * inv_std;
@@ -220,7 +220,7 @@ torch::Tensor WanVae::decode(const torch::Tensor& latents) {
             fmt::join(latents.sizes(), ","));
   auto [mean, inv_std] = channel_norm();
   auto raw = latents.to(device_, dtype_) / inv_std + mean;
-  return ((decode_raw(raw) + 1) / 2).clamp(0.0, 1.0);
+  return decode_raw(raw).add_(1).mul_(0.5).clamp_(0.0, 1.0);  // in place: the output is the clip's size
 }
 
 }  // namespace vdf::vae

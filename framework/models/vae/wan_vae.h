@@ -50,9 +50,10 @@ class WanVae : public Vae {
   torch::Device device() const override { return device_; }
   torch::Dtype dtype() const override { return dtype_; }
 
-  // Unnormalized model space: pixels in [-1,1] -> quant_conv output [B, 2 z_dim, t', h, w] (mean, logvar),
-  // and raw latents -> pixels clamped to [-1,1]. Tiled when tiling applies.
-  torch::Tensor encode_moments(const torch::Tensor& pixels);
+  // Unnormalized model space: video in [0,1] (fed to the model as 2x-1, chunk by chunk) -> quant_conv
+  // output [B, 2 z_dim, t', h, w] (mean, logvar), and raw latents -> pixels clamped to [-1,1]. Tiled when
+  // tiling applies.
+  torch::Tensor encode_moments(const torch::Tensor& video01);
   torch::Tensor decode_raw(const torch::Tensor& raw_latents);
 
   WanAutoencoder model() const { return model_; }
@@ -62,7 +63,7 @@ class WanVae : public Vae {
  private:
   WanVae(const WanVaeArch& arch, const WanTiling& tiling);
   void check_frames(int64_t frames, const char* what) const;
-  torch::Tensor encode_frames(const torch::Tensor& pixels);  // one spatial tile, all time chunks
+  torch::Tensor encode_frames(const torch::Tensor& video01);  // one spatial tile, all time chunks
   torch::Tensor decode_frames(const torch::Tensor& raw);     // one spatial tile, all time chunks
   torch::Tensor tiled_encode(const torch::Tensor& pixels);
   torch::Tensor tiled_decode(const torch::Tensor& raw);
