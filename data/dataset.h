@@ -30,6 +30,7 @@ struct EncoderProvenance {
   std::string source;  // where the dataset was read from (the shard folder), for messages
   std::string vae_name, vae_weights_sha256;
   double vae_scale = 1.0;
+  std::vector<double> vae_channel_shift, vae_channel_scale;  // per-channel normalization (Wan); empty = none
   std::string text_name, text_weights_sha256;
   int64_t text_max_length = 0;
 };

@@ -33,6 +33,10 @@ void check_encoders_match(SamplePipeline& pipeline, const data::LatentDataset& d
             "scale {}); set vae.* to the ingest config's VAE",
             vi.name, vi.weights_sha256.substr(0, 12), vi.scale, p->source, p->vae_name,
             p->vae_weights_sha256.substr(0, 12), p->vae_scale);
+  VDF_CHECK(vi.channel_shift == p->vae_channel_shift && vi.channel_scale == p->vae_channel_scale,
+            "vae.* builds VAE '{}' with a different per-channel latent normalization than data.shards='{}' was "
+            "encoded with (its config.json latents_mean / latents_std differ); set vae.* to the ingest config's VAE",
+            vi.name, p->source);
   auto& te = pipeline.text_encoder();
   VDF_CHECK(te.weights_sha256() == p->text_weights_sha256 && te.max_length() == p->text_max_length,
             "text_encoder.* builds '{}' (weights {}, max_length {}) but data.shards='{}' holds embeddings of '{}' "

@@ -65,6 +65,15 @@ Extraction VideoClipSource::extract(const ManifestEntry& entry) {
   return x;
 }
 
+void check_clip_frames(const vae::VaeInfo& vae, const config::VideoConfig& video) {
+  if (!vae.frames_one_plus_ct) return;
+  const int ct = vae.ct, t = video.clip_frames;
+  if ((t - 1) % ct == 0) return;
+  const int below = 1 + (t - 1) / ct * ct;
+  fail("config key 'video.clip_frames' = {}: VAE '{}' encodes only 1 + {}k frames; use {} or {}", t, vae.name, ct,
+       below, below + ct);
+}
+
 VaeIdentity VaeLatentEncoder::identity() const {
   const vae::VaeInfo& i = vae_.info();
   VaeIdentity v;
@@ -76,6 +85,8 @@ VaeIdentity VaeLatentEncoder::identity() const {
   v.cw = i.cw;
   v.scale = i.scale;
   v.shift = i.shift;
+  v.channel_shift = i.channel_shift;
+  v.channel_scale = i.channel_scale;
   v.pixel_range = i.pixel_range;
   return v;
 }

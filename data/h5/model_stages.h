@@ -47,6 +47,10 @@ class TextCaptionEncoder : public CaptionEncoder {
   text::TextEncoder& encoder_;
 };
 
+// Before any input is read: a VAE that takes only 1 + ct k frames (Wan) needs video.clip_frames of that
+// form; otherwise a vdf::Error naming the key, its value and the nearest valid counts.
+void check_clip_frames(const vae::VaeInfo& vae, const config::VideoConfig& video);
+
 // Resizes uint8 [H,W,3] to cover (w,h) keeping the aspect ratio, then center-crops to exactly (w,h).
 torch::Tensor cover_and_crop(const torch::Tensor& image_hwc_u8, int width, int height);
 

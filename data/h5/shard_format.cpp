@@ -1,6 +1,7 @@
 #include "data/h5/shard_format.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "framework/core/error.h"
 
@@ -9,7 +10,8 @@ namespace vdf::data {
 nlohmann::json to_json(const VaeIdentity& v) {
   return {{"name", v.name},   {"weights_sha256", v.weights_sha256}, {"latent_channels", v.latent_channels},
           {"ct", v.ct},       {"ch", v.ch},                         {"cw", v.cw},
-          {"scale", v.scale}, {"shift", v.shift},                   {"pixel_range", v.pixel_range}};
+          {"scale", v.scale}, {"shift", v.shift},                   {"pixel_range", v.pixel_range},
+          {"channel_shift", v.channel_shift}, {"channel_scale", v.channel_scale}};
 }
 
 nlohmann::json to_json(const TextIdentity& t) {
@@ -60,6 +62,11 @@ void check_compatible(const ShardHeader& h, const VaeIdentity* ev, const TextIde
     if (ev->latent_channels > 0 && (v.scale != ev->scale || v.shift != ev->shift))
       fail("{}: VAE scaling (scale {}, shift {}) differs from the expected (scale {}, shift {})", what, v.scale,
            v.shift, ev->scale, ev->shift);
+    if (ev->latent_channels > 0 && (v.channel_scale != ev->channel_scale || v.channel_shift != ev->channel_shift))
+      fail("{}: VAE per-channel normalization (shift [{}], scale [{}]) differs from the expected (shift [{}], "
+           "scale [{}])",
+           what, fmt::join(v.channel_shift, ","), fmt::join(v.channel_scale, ","), fmt::join(ev->channel_shift, ","),
+           fmt::join(ev->channel_scale, ","));
   }
   if (et) {
     const TextIdentity& t = h.text;

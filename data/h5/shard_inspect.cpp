@@ -1,6 +1,7 @@
 #include "data/h5/shard_inspect.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <map>
 #include <optional>
@@ -107,6 +108,9 @@ int inspect_shards(const fs::path& path, bool verify, bool json, std::ostream& o
       out << fmt::format("  VAE {} (sha256 {}), {} channels, compression t{} h{} w{}, scale {} shift {}, pixels {}\n",
                          v.name, v.weights_sha256.substr(0, 12), v.latent_channels, v.ct, v.ch, v.cw, v.scale,
                          v.shift, v.pixel_range);
+      if (!v.channel_scale.empty())
+        out << fmt::format("  per-channel normalization: shift [{}], scale [{}]\n", fmt::join(v.channel_shift, ", "),
+                           fmt::join(v.channel_scale, ", "));
       out << fmt::format("  text encoder {} (sha256 {}), tokens {}x{}, pooled {}\n", t.name,
                          t.weights_sha256.substr(0, 12), t.max_length, t.dim, t.pooled_dim);
     }

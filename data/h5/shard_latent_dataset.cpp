@@ -12,6 +12,8 @@ std::optional<EncoderProvenance> ShardLatentDataset::provenance() const {
   p.vae_name = h.vae.name;
   p.vae_weights_sha256 = h.vae.weights_sha256;
   p.vae_scale = h.vae.scale;
+  p.vae_channel_shift = h.vae.channel_shift;
+  p.vae_channel_scale = h.vae.channel_scale;
   p.text_name = h.text.name;
   p.text_weights_sha256 = h.text.weights_sha256;
   p.text_max_length = h.text.max_length;

@@ -36,6 +36,14 @@ ShardHeader read_header(hid_t f, const std::string& what) {
   h.vae.cw = h5::attr_int(f, "vae_cw");
   h.vae.scale = h5::attr_double(f, "vae_scale");
   h.vae.shift = h5::attr_double(f, "vae_shift");
+  for (auto [key, out] : {std::pair{"vae_channel_shift", &h.vae.channel_shift}, std::pair{"vae_channel_scale", &h.vae.channel_scale}}) {
+    if (!h5::has_attr(f, key)) continue;  // shards of VAEs without per-channel normalization (and older shards)
+    try {
+      *out = nlohmann::json::parse(h5::attr_string(f, key)).get<std::vector<double>>();
+    } catch (const nlohmann::json::exception& e) {
+      fail("{}: attribute '{}' is not a JSON array of numbers ({})", what, key, e.what());
+    }
+  }
   h.vae.pixel_range = h5::attr_string(f, "vae_pixel_range");
   h.text.name = h5::attr_string(f, "text_name");
   h.text.weights_sha256 = h5::attr_string(f, "text_weights_sha256");

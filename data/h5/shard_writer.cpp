@@ -148,6 +148,9 @@ void ShardWriter::finish(const std::vector<InputOutcome>& inputs) {
   h5::set_attr(f, "vae_cw", h.vae.cw);
   h5::set_attr(f, "vae_scale", h.vae.scale);
   h5::set_attr(f, "vae_shift", h.vae.shift);
+  // per-channel normalization as JSON arrays of doubles (exact round trip); absent when the VAE has none
+  if (!h.vae.channel_shift.empty()) h5::set_attr(f, "vae_channel_shift", nlohmann::json(h.vae.channel_shift).dump());
+  if (!h.vae.channel_scale.empty()) h5::set_attr(f, "vae_channel_scale", nlohmann::json(h.vae.channel_scale).dump());
   h5::set_attr(f, "vae_pixel_range", h.vae.pixel_range);
   h5::set_attr(f, "text_name", h.text.name);
   h5::set_attr(f, "text_weights_sha256", h.text.weights_sha256);

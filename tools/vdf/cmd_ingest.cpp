@@ -34,6 +34,7 @@ void run(const vdf::cli::ConfigArgs& args) {
   config::VdfConfig cfg = config::load_config(args.config_path, args.all_overrides());
   if (cfg.run.threads > 0) torch::set_num_threads(cfg.run.threads);
   auto vae = vae::make_vae(cfg.vae);
+  data::check_clip_frames(vae->info(), cfg.video);
   auto text = text::make_text_encoder(cfg.text_encoder);
   data::VideoClipSource clips(cfg.video);
   data::VaeLatentEncoder latents(*vae, cfg.ingest.store_logvar);

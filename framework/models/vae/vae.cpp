@@ -7,6 +7,7 @@
 #include "framework/models/device.h"
 #include "framework/models/vae/taef2.h"
 #include "framework/models/vae/taehv.h"
+#include "framework/models/vae/wan_vae.h"
 
 namespace vdf::vae {
 
@@ -57,6 +58,20 @@ std::unique_ptr<Vae> make_vae(const config::VaeConfig& c) {
       v = c.taehv.weights_path.empty()
               ? std::unique_ptr<Vae>(TaehvVae::recipe(arch, c.chunk_frames))
               : std::unique_ptr<Vae>(TaehvVae::from_file(c.taehv.weights_path, arch, c.chunk_frames));
+      break;
+    }
+    case config::VaeKind::wan: {
+      WanVaeArch arch = wan21_arch();  // the architecture of random weights and of config-less single files
+      arch.base_dim = arch.decoder_base_dim = c.wan.base_dim;
+      arch.num_res_blocks = c.wan.num_res_blocks;
+      WanTiling tiling;
+      tiling.enabled = c.wan.tiling;
+      tiling.min_height = c.wan.tile_height;
+      tiling.min_width = c.wan.tile_width;
+      tiling.stride_height = c.wan.tile_stride_height;
+      tiling.stride_width = c.wan.tile_stride_width;
+      v = c.wan.path.empty() ? std::unique_ptr<Vae>(WanVae::random(arch, tiling))
+                             : std::unique_ptr<Vae>(WanVae::from_path(c.wan.path, arch, tiling));
       break;
     }
     case config::VaeKind::random_tiny: {

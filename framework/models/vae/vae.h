@@ -2,9 +2,12 @@
 //
 // Every VAE states its latent channels, compression (ct, ch, cw), scale/shift and pixel range in a
 // VaeInfo, which ingest stores as shard attributes so a shard cannot be read with the wrong VAE.
-// encode() returns *scaled* latents: (raw - shift) * scale; decode() takes scaled latents.
+// encode() returns *scaled* latents: (raw - shift) * scale; decode() takes scaled latents. VAEs with a
+// per-channel normalization (Wan: latents_mean / latents_std) state it in channel_shift / channel_scale
+// instead: scaled[c] = (raw[c] - channel_shift[c]) * channel_scale[c] (scale 1, shift 0 then).
 // Frame counts: per-frame VAEs (ct = 1) map T -> T. Causal video VAEs with ct = 4 (TAEHV) map
 // T -> ceil(T / 4) latent frames and decode T' -> 4 T' - 3 frames, so clips of 4k+1 frames round-trip.
+// VAEs with frames_one_plus_ct (Wan) accept only T = 1 + ct k (-> 1 + k latents) and throw otherwise.
 #pragma once
 #include <torch/torch.h>
 
@@ -12,21 +15,24 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "framework/config/schema/vae.h"
 
 namespace vdf::vae {
 
 struct VaeInfo {
-  std::string name;              // "taef2", "taehv", "random-tiny" (+ "(recipe weights, not pretrained)")
+  std::string name;              // "taef2", "taehv", "wan2.1-vae", "random-tiny" (+ "(recipe weights, not pretrained)")
   int latent_channels = 0;
   int ct = 1, ch = 8, cw = 8;    // compression in time, height, width
   double scale = 1.0, shift = 0.0;  // scaled = (raw - shift) * scale
+  std::vector<double> channel_shift, channel_scale;  // per channel (empty = none): (raw[c] - shift[c]) * scale[c]
   std::string pixel_range = "[0,1]";  // the range encode() expects and decode() returns
   std::string weights_path;      // "enc.pth;dec.pth" for two-file VAEs; empty for recipe weights
   std::string weights_sha256;    // sha256 of the weights file(s) ("a;b"), or "recipe:<name>"
   bool deterministic = true;     // true: encode_posterior's logvar is -inf (no posterior variance)
   bool pretrained = true;        // false for recipe/random weights
+  bool frames_one_plus_ct = false;  // true: encode() takes only 1 + ct*k frames (Wan); clips must be cut so
 };
 
 class Vae {
