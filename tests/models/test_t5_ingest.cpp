@@ -12,6 +12,7 @@
 
 #include "data/h5/shard_reader.h"
 #include "framework/core/atomic_file.h"
+#include "framework/core/hash.h"
 #include "framework/models/text/t5_model.h"
 #include "framework/models/text/t5_text_encoder.h"
 #include "framework/tensor_io/safetensors.h"

@@ -120,7 +120,13 @@ torch::Tensor T5EncoderImpl::feed_forward(Layer& l, const torch::Tensor& x) {
     return torch::gelu(t, config_.activation == "gelu_new" ? "tanh" : "none");
   };
   torch::Tensor h = config_.gated ? act(l.wi_0->forward(x)) * l.wi_1->forward(x) : act(l.wi->forward(x));
-  return l.wo->forward(h);
+  return l.wo->forward(h.to(l.wo->weight.scalar_type()));
+}
+
+void T5EncoderImpl::set_dtype(torch::Dtype dtype) {
+  to(dtype);
+  if (dtype == torch::kHalf)
+    for (auto& l : layers_) l.wo->to(torch::kFloat32);
 }
 
 torch::Tensor T5EncoderImpl::forward(const torch::Tensor& ids, const torch::Tensor& mask) {

@@ -73,6 +73,10 @@ class T5EncoderImpl : public torch::nn::Module {
   // what CogVideoX does). Returns the final-norm hidden states [B, L, D] in the module's dtype.
   torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& mask = {});
   const T5Config& config() const { return config_; }
+  // Converts the parameters to `dtype`; for float16 the FFN output projections `wo` stay float32, as
+  // transformers keeps them (`_keep_in_fp32_modules = ["wo"]`, applied for fp16 only: T5's FFN overflows
+  // fp16): their input is cast to float32 and the residual stream continues in float32 as it does there.
+  void set_dtype(torch::Dtype dtype);
 
  private:
   T5Config config_;

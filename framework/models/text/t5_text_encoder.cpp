@@ -19,7 +19,7 @@ T5TextEncoder::T5TextEncoder(const std::string& kind, const config::T5TextEncode
             ck.config.model_type, ck.config.describe(), kind,
             kind == "t5" ? " (UMT5 has a relative position table in every layer: use kind umt5)"
                          : " (T5 shares layer 0's position table: use kind t5)");
-  const std::filesystem::path tok_path = config.tokenizer_path.empty() ? ck.tokenizer_dir : config.tokenizer_path;
+  const std::filesystem::path tok_path = config.tokenizer_path.empty() ? ck.tokenizer_dir : std::filesystem::path(config.tokenizer_path);
   VDF_CHECK(!tok_path.empty(),
             "config key '{}.tokenizer_path' is empty and '{}' has no tokenizer/spiece.model beside it; set it to the "
             "model's spiece.model",
@@ -30,7 +30,7 @@ T5TextEncoder::T5TextEncoder(const std::string& kind, const config::T5TextEncode
             tokenizer_->model_file().string(), tokenizer_->piece_count(), ck.config.vocab_size);
 
   model_ = T5Encoder(ck.config);
-  model_->to(dtype);
+  model_->set_dtype(dtype);
   load_t5_weights(model_, ck);
   ck.tensors.clear();  // the file's copies are no longer needed
   model_->eval();
