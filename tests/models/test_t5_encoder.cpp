@@ -5,6 +5,7 @@
 // (WanPipeline._get_t5_prompt_embeds: prompt_clean, 512 tokens, mask, output zeroed past the prompt;
 // CogVideoXPipeline._get_t5_prompt_embeds: 226 tokens, no mask). Also a bf16 copy in Wan's original
 // single-file naming, loaded into float32. Tolerance: relative error (max |a-b| / max |b|) <= 1e-4.
+// One Python run serves every check (the blocks below are not Catch sections, which would re-run it).
 #include <catch2/catch.hpp>
 
 #include <fmt/format.h>
@@ -156,7 +157,7 @@ TEST_CASE("T5/UMT5 encoders equal transformers + the diffusers Wan and CogVideoX
   REQUIRE(fs::exists(tmp / "wan/text_encoder/model.safetensors.index.json"));
   CHECK(tensor_io::weights_index_shards(tmp / "wan/text_encoder/model.safetensors.index.json").size() >= 2);
 
-  SECTION("UMT5, Wan conventions: diffusers folder") {
+  {  // UMT5, Wan conventions: diffusers folder
     auto enc = text::make_text_encoder(t5_config("umt5", tmp / "wan"));
     CHECK(enc->max_length() == 512);
     CHECK(enc->dim() == 32);
@@ -178,7 +179,7 @@ TEST_CASE("T5/UMT5 encoders equal transformers + the diffusers Wan and CogVideoX
     auto w = e.mask.unsqueeze(-1).to(torch::kFloat32);
     CHECK(vdf::testing::max_abs(e.pooled, (e.tokens * w).sum(1) / w.sum(1)) <= 1e-6);
   }
-  SECTION("T5, CogVideoX conventions: diffusers folder, text_encoder/ folder, index file") {
+  {  // T5, CogVideoX conventions: diffusers folder, text_encoder/ folder, index file
     const auto& want = ref.at("t5");
     for (const fs::path& p : {tmp / "cogvideox", tmp / "cogvideox/text_encoder",
                               tmp / "cogvideox/text_encoder/model.safetensors.index.json"}) {
@@ -193,7 +194,7 @@ TEST_CASE("T5/UMT5 encoders equal transformers + the diffusers Wan and CogVideoX
       CHECK(e.tokens[4][100].abs().max().item<double>() > 0.0);
     }
   }
-  SECTION("UMT5 computing in bfloat16, as transformers") {
+  {  // UMT5 computing in bfloat16, as transformers
     auto c = t5_config("umt5", tmp / "wan");
     c.dtype = config::FloatType::bfloat16;
     auto e = text::make_text_encoder(c)->encode(prompts);
@@ -201,7 +202,7 @@ TEST_CASE("T5/UMT5 encoders equal transformers + the diffusers Wan and CogVideoX
     WARN("UMT5 bf16 compute vs transformers bf16: max rel err " << err);
     CHECK(err <= 3e-2);
   }
-  SECTION("UMT5: Wan's original bf16 .pth (original names) loads into float32") {
+  {  // UMT5: Wan's original bf16 .pth (original names) loads into float32
     auto c = t5_config("umt5", tmp / "wan_original/models_t5_umt5-xxl-enc-bf16.pth", tmp / "wan/tokenizer");
     auto enc = text::make_text_encoder(c);
     auto e = enc->encode(prompts);
@@ -215,7 +216,7 @@ TEST_CASE("T5/UMT5 encoders equal transformers + the diffusers Wan and CogVideoX
     CHECK(ck.config.num_heads == 4);
     CHECK(ck.config.d_kv == 8);
   }
-  SECTION("errors name the file, the key and the kind") {
+  {  // errors name the file, the key and the kind
     CHECK_THROWS_WITH(text::make_text_encoder(t5_config("t5", tmp / "wan")),
                       Catch::Contains("text_encoder.t5.path") && Catch::Contains("use kind umt5"));
     // a missing tensor: strict loading names the file and the key
