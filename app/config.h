@@ -56,7 +56,7 @@ struct VdfConfig {
     v("train", train, "optimizer, schedule, EMA, checkpoints, validation");
     v("distributed", distributed, "data-parallel training: backend, timeout, gradient buckets");
     v("vae", vae, "autoencoder between pixels and latents");
-    v("text_encoder", text_encoder, "prompt encoder (CLIP text tower)");
+    v("text_encoder", text_encoder, "prompt encoder (CLIP text tower, T5 or UMT5)");
     v("eval", eval, "evaluation: FID, IS, FVD, CLIP score, reports");
   }
   void validate(const Check& c) const { validate_sections(*this, c); }

@@ -38,7 +38,9 @@ void check_encoders_match(SamplePipeline& pipeline, const data::LatentDataset& d
             "encoded with (its config.json latents_mean / latents_std differ); set vae.* to the ingest config's VAE",
             vi.name, p->source);
   auto& te = pipeline.text_encoder();
-  VDF_CHECK(te.weights_sha256() == p->text_weights_sha256 && te.max_length() == p->text_max_length,
+  // The name carries what the weights hash does not (T5/UMT5: mask, zeroing and cleaning conventions).
+  VDF_CHECK(te.weights_sha256() == p->text_weights_sha256 && te.max_length() == p->text_max_length &&
+                te.name() == p->text_name,
             "text_encoder.* builds '{}' (weights {}, max_length {}) but data.shards='{}' holds embeddings of '{}' "
             "(weights {}, max_length {}); set text_encoder.* to the ingest config's",
             te.name(), te.weights_sha256().substr(0, 12), te.max_length(), p->source, p->text_name,

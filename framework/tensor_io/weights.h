@@ -45,9 +45,23 @@ struct LoadOptions {
   std::vector<KeyRename> rename;
 };
 
-// A weights file by magic/extension: safetensors, or a PyTorch zip (.pth/.pt/.bin/.ckpt). Nested
-// dicts of a .pth are flattened with '.'. Throws vdf::Error naming the path.
+// A weights file by magic/extension: safetensors, or a PyTorch zip (.pth/.pt/.bin/.ckpt), or a sharded
+// checkpoint's index (a name ending in .index.json: load_weights_index). Nested dicts of a .pth are
+// flattened with '.'. Throws vdf::Error naming the path.
 TensorMap load_weights_file(const std::filesystem::path& path);
+
+// A sharded checkpoint (Hugging Face's layout, e.g. model.safetensors.index.json): {"weight_map": {key:
+// shard file name}} beside the shards. Returns every tensor of every shard, checked against the map: a
+// missing shard, a key of the map absent from its shard, and a shard key the map does not list (or lists
+// under another shard) are errors naming the index, the shard and the key.
+TensorMap load_weights_index(const std::filesystem::path& index_path);
+// The shard files an index names (sorted, unique, full paths), without reading them.
+std::vector<std::filesystem::path> weights_index_shards(const std::filesystem::path& index_path);
+
+// The tensors under the module's names: LoadOptions::prefix filter, then its rename table (what
+// load_weights does first; for loaders that must look at the converted names before loading, e.g. to read
+// an architecture off the shapes). Two file keys converting to one name: vdf::Error.
+TensorMap convert_names(const TensorMap& tensors, const LoadOptions& options);
 
 // Copies `tensors` into the module's named_parameters + named_buffers (recursive names), strictly, on
 // the module's device and dtype. Throws vdf::Error listing every problem.

@@ -4,7 +4,6 @@
 #include "framework/core/hash.h"
 #include "framework/core/log.h"
 #include "framework/models/clip/clip_loader.h"
-#include "framework/models/device.h"
 
 namespace vdf::text {
 
@@ -46,17 +45,6 @@ TextEmbedding ClipTextEncoder::encode(const std::vector<std::string>& prompts) {
   e.mask = pos <= out.eot.unsqueeze(1);
   e.pooled = out.pooled.to(torch::kFloat32);
   return e;
-}
-
-std::unique_ptr<TextEncoder> make_text_encoder(const config::TextEncoderConfig& c) {
-  c.validate(config::Check("text_encoder"));
-  switch (c.kind) {
-    case config::TextEncoderKind::clip:
-      return std::make_unique<ClipTextEncoder>(c.size, c.weights_path, c.tokenizer_path, c.max_length,
-                                               models::parse_device(c.device),
-                                               models::parse_dtype(config::enum_name(c.dtype)));
-  }
-  fail("config key 'text_encoder.kind': unhandled kind {}", static_cast<int>(c.kind));
 }
 
 }  // namespace vdf::text

@@ -1,6 +1,7 @@
 // The text encoder interface: prompts -> per-token embeddings + mask + pooled embedding.
-// Implementations: CLIP text tower (clip_text_encoder.h). A T5 encoder fits the same interface
-// (tokens [B,L,D] with its own mask; pooled = mean over valid tokens or undefined-free zeros).
+// Implementations: CLIP text tower (clip_text_encoder.h), T5 / UMT5 encoders (t5_text_encoder.h: tokens
+// [B,L,D] with the SentencePiece mask; pooled = mean over the prompt's tokens). make_text_encoder
+// (text_encoder.cpp) picks one by text_encoder.kind.
 #pragma once
 #include <torch/torch.h>
 
