@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <set>
+#include <tuple>
 
 #include "eval/report/html_report.h"
 #include "eval/report/png.h"

@@ -49,19 +49,21 @@ std::string sweep_quote(const std::string& text) {
 
 // The value at a dotted key path of a document, as text; false when it is not set.
 bool sweep_lookup(const YAML::Node& root, const std::string& key, std::string* out) {
-  YAML::Node cursor;
-  cursor.reset(root);
+  // Const lookups only: yaml-cpp's non-const operator[] may add the key it looks for.
+  std::vector<YAML::Node> path = {root};
   size_t start = 0;
   while (true) {
     const size_t dot = key.find('.', start);
     const std::string part = key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    if (!cursor.IsMap() || !cursor[part]) return false;
-    YAML::Node next = cursor[part];
-    cursor.reset(next);
+    const YAML::Node& cursor = path.back();
+    if (!cursor.IsMap()) return false;
+    const YAML::Node next = cursor[part];
+    if (!next) return false;
+    path.push_back(next);
     if (dot == std::string::npos) break;
     start = dot + 1;
   }
-  *out = sweep_value_text(cursor);
+  *out = sweep_value_text(path.back());
   return true;
 }
 

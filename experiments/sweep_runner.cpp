@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <thread>
 
 #include "experiments/process.h"
 #include "framework/core/atomic_file.h"
@@ -67,6 +68,18 @@ std::string array_script(const SlurmSettings& slurm, const SweepFiles& files, co
   return s;
 }
 
+namespace {
+// Array tasks of `job_id` still pending or running (squeue -r lists one line per task); -1 when squeue fails.
+int sweep_tasks_left(const std::string& job_id) {
+  int rc = 0;
+  const std::string out = run_process_captured({"squeue", "-h", "-r", "-j", job_id, "-o", "%i"}, &rc);
+  if (rc != 0) return out.find("Invalid job id") != std::string::npos ? 0 : -1;  // purged: ended long ago
+  int n = 0;
+  for (char c : out) n += c == '\n';
+  return n;
+}
+}  // namespace
+
 ArraySubmission submit_array(const SweepSpec& spec, const std::vector<SweepRun>& runs, const SweepFiles& files,
                              const fs::path& vdf_exe, bool wait, bool dry_run) {
   ArraySubmission sub;
@@ -81,9 +94,7 @@ ArraySubmission submit_array(const SweepSpec& spec, const std::vector<SweepRun>&
   }
   std::string indices;
   for (size_t t : sub.tasks) indices += (indices.empty() ? "" : ",") + std::to_string(t);
-  sub.command = {"sbatch", "--parsable", "--array=" + indices};
-  if (wait) sub.command.push_back("--wait");
-  sub.command.push_back(files.sbatch.string());
+  sub.command = {"sbatch", "--parsable", "--array=" + indices, files.sbatch.string()};
   std::string shown;
   for (const auto& a : sub.command) shown += (shown.empty() ? "" : " ") + a;
   if (dry_run) {
@@ -92,16 +103,40 @@ ArraySubmission submit_array(const SweepSpec& spec, const std::vector<SweepRun>&
   }
   VDF_INFO("sweep: submitting {} of {} runs ({} finished): {}", sub.tasks.size(), runs.size(),
            runs.size() - sub.tasks.size(), shown);
-  if (wait) VDF_INFO("sweep: waiting for the array to finish (task output in {})", files.logs.string());
-  const std::string out = run_process_captured(sub.command, &sub.exit_code);
+  int rc = 0;
+  const std::string out = run_process_captured(sub.command, &rc);
   // --parsable prints "<job id>[;cluster]" on its first line.
   const std::string first = out.substr(0, out.find('\n'));
   sub.job_id = first.substr(0, first.find(';'));
-  if (sub.job_id.empty() || sub.job_id.find_first_not_of("0123456789") != std::string::npos) {
-    fail("sbatch failed (exit code {}): {}", sub.exit_code, out);
+  if (rc != 0 || sub.job_id.empty() || sub.job_id.find_first_not_of("0123456789") != std::string::npos)
+    fail("sbatch failed (exit code {}): {}", rc, out);
+  VDF_INFO("sweep: job array {} ({} tasks); task output in {}", sub.job_id, sub.tasks.size(), files.logs.string());
+  if (!wait) {
+    VDF_INFO("sweep: follow it with `squeue -j {}`; run the same command again to resubmit what did not finish", sub.job_id);
+    return sub;
   }
-  VDF_INFO("sweep: job array {} ({} tasks){}", sub.job_id, sub.tasks.size(),
-           wait ? fmt::format(" ended, sbatch exit code {}", sub.exit_code) : "; follow with squeue -j " + sub.job_id);
+  ProgressBar bar("sweep: array " + sub.job_id, static_cast<int64_t>(sub.tasks.size()), "task", 30.0);
+  int64_t ended = 0;
+  int failures = 0;
+  while (true) {
+    const int left = sweep_tasks_left(sub.job_id);
+    if (left < 0) {
+      VDF_CHECK(++failures < 10, "squeue keeps failing for job {}; is SLURM reachable?", sub.job_id);
+    } else {
+      const int64_t now_ended = static_cast<int64_t>(sub.tasks.size()) - left;
+      if (now_ended > ended) bar.advance(now_ended - ended), ended = now_ended;
+      if (left == 0) break;
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+  }
+  bar.finish();
+  for (size_t t : sub.tasks)
+    if (!run_finished(runs[t])) sub.failed.push_back(runs[t].name);
+  if (sub.failed.empty())
+    VDF_INFO("sweep: job array {} ended; all {} submitted runs finished", sub.job_id, sub.tasks.size());
+  else
+    VDF_ERROR("sweep: job array {} ended; {} of {} submitted runs did not finish (see {})", sub.job_id, sub.failed.size(),
+              sub.tasks.size(), files.logs.string());
   return sub;
 }
 

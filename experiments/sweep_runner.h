@@ -25,11 +25,11 @@ struct ArraySubmission {
   std::vector<size_t> tasks;         // array indices submitted (the unfinished runs)
   std::vector<std::string> command;  // the sbatch command line
   std::string job_id;                // empty for a dry run or when nothing was left to run
-  int exit_code = 0;                 // of sbatch (with --wait: of the array)
+  std::vector<std::string> failed;   // with `wait`: submitted runs that did not finish
 };
 // Writes <out>/sweep/array.sbatch and submits it with sbatch --array=<unfinished indices> (nothing when
-// every run finished). `wait`: sbatch --wait (returns when every task ended; exit code nonzero if any
-// failed). `dry_run`: writes the script, submits nothing.
+// every run finished). `wait`: follows the array in squeue (a progress line as tasks end) until no task
+// is left, then checks which submitted runs finished. `dry_run`: writes the script, submits nothing.
 ArraySubmission submit_array(const SweepSpec& spec, const std::vector<SweepRun>& runs, const SweepFiles& files,
                              const fs::path& vdf_exe, bool wait, bool dry_run);
 

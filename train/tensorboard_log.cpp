@@ -1,5 +1,7 @@
 #include "train/tensorboard_log.h"
 
+#include <fmt/format.h>
+
 #include "framework/core/atomic_file.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"

@@ -31,7 +31,7 @@ std::string frame_record(std::string_view data) {
 RecordFile parse_records(std::string_view bytes) {
   RecordFile f;
   size_t pos = 0;
-  while (bytes.size() - pos >= 12) {
+  while (bytes.size() - pos >= 16) {  // the smallest record: empty data
     const char* p = bytes.data() + pos;
     if (static_cast<uint32_t>(tfrecord_get_le(p + 8, 4)) != mask_crc(crc32c(p, 8))) break;
     const uint64_t len = tfrecord_get_le(p, 8);

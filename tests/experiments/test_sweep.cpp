@@ -20,7 +20,8 @@ namespace {
 const std::vector<std::string> kSweepRuns = {"lr0.001-wu0", "lr0.001-wu1", "lr0.002-wu0", "lr0.002-wu1"};
 
 // A 2x2 sweep (train.lr x train.warmup_steps) of the tiny CPU config; `extra` lines go at the end.
-fs::path write_sweep_file(const fs::path& dir, const std::string& extra = "") {
+fs::path write_sweep_file(const fs::path& dir, const std::string& extra = "",
+                          const std::string& name = "lr{train.lr}-wu{train.warmup_steps}") {
   const fs::path file = dir / "sweep.yaml";
   vdf::write_file_atomic(file, "base: " + tiny_config() +
                                    "\n"
@@ -28,8 +29,7 @@ fs::path write_sweep_file(const fs::path& dir, const std::string& extra = "") {
                                    "grid:\n"
                                    "  train.lr: [0.001, 0.002]\n"
                                    "  train.warmup_steps: [0, 1]\n"
-                                   "name: \"lr{train.lr}-wu{train.warmup_steps}\"\n" +
-                                   extra);
+                                   "name: \"" + name + "\"\n" + extra);
   return file;
 }
 
@@ -68,9 +68,13 @@ void check_compare_page(const std::vector<fs::path>& runs, const fs::path& out, 
   REQUIRE(r.dom.exit_code == 0);
   CHECK(r.dom.output.find("id=\"runs\"") != std::string::npos);
   CHECK(r.dom.output.find("id=\"config-diff\"") != std::string::npos);
+  const size_t begin = r.dom.output.find("id=\"runs\"");
+  REQUIRE(begin != std::string::npos);
+  const std::string runs_table = r.dom.output.substr(begin, r.dom.output.find("</table>", begin) - begin);
+  CHECK(vdf::eval::testing::count_of(runs_table, "<tr>") == runs.size() + 1);  // header + one row per run
   for (const auto& run : runs) {
     INFO(run.filename().string());
-    CHECK(vdf::eval::testing::count_of(r.dom.output, "<td>" + run.filename().string() + "</td>") == 1);  // Runs table
+    CHECK(vdf::eval::testing::count_of(runs_table, "<td>" + run.filename().string() + "</td>") == 1);
   }
   CHECK(r.dom.output.find("<svg") != std::string::npos);
   INFO(r.screenshot.output);
@@ -118,7 +122,8 @@ TEST_CASE("sweep: expansion of grid, variants and seeds with names and validatio
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.output, Catch::Contains("would both be named"));
 
-  vdf::write_file_atomic(file, vdf::read_file(file) + "name: \"lr{train.lr}-wu{train.warmup_steps}-s{seed}\"\n");
+  write_sweep_file(tmp.path(), "variants:\n  - {train.lr: 0.01, train.grad_clip: 0.5}\nseeds: [3, 4]\n",
+                   "lr{train.lr}-wu{train.warmup_steps}-s{seed}");
   r = vdf::testing::run_command(vdf::testing::vdf_exe() + " sweep " + file.string() + " --out " + (tmp / "out").string() +
                                 " --dry-run 2>&1");
   INFO(r.output);
@@ -126,12 +131,12 @@ TEST_CASE("sweep: expansion of grid, variants and seeds with names and validatio
   const auto manifest = nlohmann::json::parse(vdf::read_file(tmp / "out/sweep/runs.json"));
   REQUIRE(manifest["runs"].size() == 10);  // (2x2 grid + 1 variant) x 2 seeds
   CHECK(manifest["runs"][0]["name"] == "lr0.001-wu0-s3");
-  CHECK(manifest["runs"][9]["name"] == "lr0.01-wu100-s4");  // the variant keeps the base's warmup (100)
+  CHECK(manifest["runs"][9]["name"] == "lr0.01-wu5-s4");  // the variant keeps the base's warmup (5)
   CHECK(manifest["runs"][9]["varied"]["train.grad_clip"] == "0.5");
-  const auto cfg = YAML::LoadFile((tmp / "out/sweep/configs/lr0.01-wu100-s4.yaml").string());
+  const auto cfg = YAML::LoadFile((tmp / "out/sweep/configs/lr0.01-wu5-s4.yaml").string());
   CHECK(cfg["train"]["grad_clip"].as<double>() == 0.5);
   CHECK(cfg["run"]["seed"].as<int>() == 4);
-  CHECK(cfg["run"]["name"].as<std::string>() == "lr0.01-wu100-s4");
+  CHECK(cfg["run"]["name"].as<std::string>() == "lr0.01-wu5-s4");
   CHECK_FALSE(fs::exists(tmp / "out/lr0.001-wu0-s3"));  // dry run: nothing trained
 }
 

@@ -45,7 +45,8 @@ void run(const SweepOptions& o) {
       std::printf("%s: %s\n", o.dry_run ? "would submit" : "submitted", shown.c_str());
     }
     if (!sub.job_id.empty()) std::printf("job array %s\n", sub.job_id.c_str());
-    if (sub.exit_code != 0) throw vdf::cli::ExitCode{1};
+    for (const auto& name : sub.failed) std::printf("did not finish: %s\n", name.c_str());
+    if (!sub.failed.empty()) throw vdf::cli::ExitCode{1};
     return;
   }
   if (o.dry_run) return;
@@ -61,7 +62,7 @@ void setup(CLI::App& app) {
   cmd->add_option("file", o->file, "sweep file (YAML: base, grid, variants, seeds, name; docs/experiments.md)")->required();
   cmd->add_option("--out", o->out, "folder of the runs (<out>/<name>) and the sweep's files (<out>/sweep)")->required();
   cmd->add_flag("--slurm", o->slurm, "submit one SLURM job array (one task per unfinished run) instead of running locally");
-  cmd->add_flag("--wait", o->wait, "with --slurm: wait until every array task has ended (sbatch --wait)");
+  cmd->add_flag("--wait", o->wait, "with --slurm: follow the array until every task has ended (exit code 1 if a run did not finish)");
   cmd->add_flag("--dry-run", o->dry_run, "expand, validate and write the configs (and array.sbatch), start nothing");
   cmd->callback([o] { run(*o); });
 }
