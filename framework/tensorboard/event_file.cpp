@@ -10,7 +10,6 @@
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/image/png.h"
-#include "framework/tensorboard/tensorboard_event.pb.h"
 #include "framework/tensorboard/tfrecord.h"
 
 namespace vdf::tensorboard {
@@ -21,22 +20,22 @@ double event_wall_time() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-std::string event_serialize(const tbproto::Event& e) {
-  std::string bytes;
-  VDF_CHECK(e.SerializeToString(&bytes), "serializing a TensorBoard event failed");
-  return bytes;
-}
-
-std::vector<std::string> event_tags(const tbproto::Event& e) {
+std::vector<std::string> event_tags(const EventRecord& e) {
   std::vector<std::string> tags;
-  if (e.has_summary())
-    for (const auto& v : e.summary().value()) tags.push_back(v.tag());
+  for (const auto& v : e.values) tags.push_back(v.tag);
   return tags;
 }
 
-tbproto::Event event_parse(const std::string& record, const fs::path& path) {
-  tbproto::Event e;
-  VDF_CHECK(e.ParseFromString(record), "{}: a record is not a TensorBoard Event", path.string());
+EventRecord event_parse(const std::string& record, const fs::path& path) {
+  EventRecord e;
+  VDF_CHECK(decode_event(record, &e), "{}: a record is not a TensorBoard Event", path.string());
+  return e;
+}
+
+EventRecord event_now(int64_t step) {
+  EventRecord e;
+  e.wall_time = event_wall_time();
+  e.step = step;
   return e;
 }
 
@@ -47,12 +46,10 @@ std::string event_file_name() {
   return fmt::format("events.out.tfevents.{}.{}", seconds, host);
 }
 
-std::string event_header() {
-  tbproto::Event e;
-  e.set_wall_time(event_wall_time());
-  e.set_step(0);
-  e.set_file_version("brain.Event:2");
-  return frame_record(event_serialize(e));
+EventRecord event_header() {
+  EventRecord e = event_now(0);
+  e.file_version = "brain.Event:2";
+  return e;
 }
 
 }  // namespace
@@ -75,8 +72,8 @@ std::optional<fs::path> find_event_file(const fs::path& dir) {
 std::vector<EventInfo> read_events(const fs::path& path) {
   std::vector<EventInfo> out;
   for (const auto& record : read_records(path).records) {
-    const tbproto::Event e = event_parse(record, path);
-    out.push_back({e.step(), e.wall_time(), event_tags(e)});
+    const EventRecord e = event_parse(record, path);
+    out.push_back({e.step, e.wall_time, event_tags(e)});
   }
   return out;
 }
@@ -88,22 +85,23 @@ EventFileWriter::EventFileWriter(const fs::path& dir, std::optional<int64_t> kee
     path_ = existing ? *existing : dir / event_file_name();
     const RecordFile file = read_records(path_);
     if (!existing || file.records.empty()) {
-      write_file_atomic(path_, event_header());
+      write_file_atomic(path_, frame_record(encode_event(event_header())));
     } else {
       // Keep what is valid and (on resume) not after the resume step; rewrite only when something goes.
       std::string kept;
       size_t dropped = 0;
       for (const auto& record : file.records) {
-        const tbproto::Event e = event_parse(record, path_);
-        if (keep_through_step && !e.has_file_version() && e.step() > *keep_through_step) {
+        const EventRecord e = event_parse(record, path_);
+        if (keep_through_step && e.file_version.empty() && e.step > *keep_through_step) {
           ++dropped;
           continue;
         }
-        for (const auto& tag : event_tags(e)) written_.insert({tag, e.step()});
+        for (const auto& tag : event_tags(e)) written_.insert({tag, e.step});
         kept += frame_record(record);
       }
       if (dropped > 0 || file.dropped_bytes > 0) {
-        if (dropped > 0) VDF_INFO("{}: dropped {} events after step {} (resumed run)", path_.string(), dropped, *keep_through_step);
+        if (dropped > 0)
+          VDF_INFO("{}: dropped {} events after step {} (resumed run)", path_.string(), dropped, *keep_through_step);
         if (file.dropped_bytes > 0) VDF_WARN("{}: dropped a torn tail of {} bytes", path_.string(), file.dropped_bytes);
         write_file_atomic(path_, kept);
       }
@@ -119,26 +117,23 @@ EventFileWriter::~EventFileWriter() {
 
 bool EventFileWriter::has(const std::string& tag, int64_t step) const { return written_.count({tag, step}) > 0; }
 
-void EventFileWriter::append(const std::string& serialized_event, int64_t step, const std::vector<std::string>& tags) {
-  const std::string framed = frame_record(serialized_event);
+void EventFileWriter::append(const EventRecord& event) {
+  const std::string framed = frame_record(encode_event(event));
   VDF_CHECK(std::fwrite(framed.data(), 1, framed.size(), file_) == framed.size(), "writing {} failed", path_.string());
   std::fflush(file_);
-  for (const auto& tag : tags) written_.insert({tag, step});
+  for (const auto& tag : event_tags(event)) written_.insert({tag, event.step});
 }
 
 void EventFileWriter::add_scalars(int64_t step, const Scalars& scalars) {
   if (scalars.empty()) return;
-  tbproto::Event e;
-  e.set_wall_time(event_wall_time());
-  e.set_step(step);
-  std::vector<std::string> tags;
+  EventRecord e = event_now(step);
   for (const auto& [tag, value] : scalars) {
-    auto* v = e.mutable_summary()->add_value();
-    v->set_tag(tag);
-    v->set_simple_value(static_cast<float>(value));
-    tags.push_back(tag);
+    SummaryValue v;
+    v.tag = tag;
+    v.scalar = static_cast<float>(value);
+    e.values.push_back(std::move(v));
   }
-  append(event_serialize(e), step, tags);
+  append(e);
 }
 
 void EventFileWriter::add_image(int64_t step, const std::string& tag, const torch::Tensor& image_hwc_u8) {
@@ -148,33 +143,25 @@ void EventFileWriter::add_image(int64_t step, const std::string& tag, const torc
 
 void EventFileWriter::add_png(int64_t step, const std::string& tag, const std::string& png_bytes, int64_t height,
                               int64_t width) {
-  tbproto::Event e;
-  e.set_wall_time(event_wall_time());
-  e.set_step(step);
-  auto* v = e.mutable_summary()->add_value();
-  v->set_tag(tag);
-  auto* img = v->mutable_image();
-  img->set_height(static_cast<int32_t>(height));
-  img->set_width(static_cast<int32_t>(width));
-  img->set_colorspace(3);
-  img->set_encoded_image_string(png_bytes);
-  append(event_serialize(e), step, {tag});
+  EventRecord e = event_now(step);
+  SummaryValue v;
+  v.tag = tag;
+  v.kind = SummaryValue::Kind::image;
+  v.png = png_bytes;
+  v.height = static_cast<int32_t>(height);
+  v.width = static_cast<int32_t>(width);
+  e.values.push_back(std::move(v));
+  append(e);
 }
 
 void EventFileWriter::add_text(int64_t step, const std::string& tag, const std::string& text) {
-  tbproto::Event e;
-  e.set_wall_time(event_wall_time());
-  e.set_step(step);
-  auto* v = e.mutable_summary()->add_value();
-  v->set_tag(tag);
-  // TensorBoard's text plugin: a DT_STRING scalar tensor tagged with plugin "text".
-  v->mutable_metadata()->mutable_plugin_data()->set_plugin_name("text");
-  v->mutable_metadata()->set_data_class(tbproto::DATA_CLASS_TENSOR);
-  auto* t = v->mutable_tensor();
-  t->set_dtype(tbproto::DT_STRING);
-  t->mutable_tensor_shape();
-  t->add_string_val(text);
-  append(event_serialize(e), step, {tag});
+  EventRecord e = event_now(step);
+  SummaryValue v;
+  v.tag = tag;
+  v.kind = SummaryValue::Kind::text;
+  v.text = text;
+  e.values.push_back(std::move(v));
+  append(e);
 }
 
 void put_scalars_in_order(const fs::path& dir, int64_t step, const Scalars& scalars) {
@@ -184,38 +171,31 @@ void put_scalars_in_order(const fs::path& dir, int64_t step, const Scalars& scal
     const fs::path path = existing ? *existing : dir / event_file_name();
     std::set<std::string> replaced;
     for (const auto& [tag, value] : scalars) replaced.insert(tag);
-    std::vector<tbproto::Event> events;
+    std::vector<EventRecord> events;
     for (const auto& record : read_records(path).records) {
-      tbproto::Event e = event_parse(record, path);
-      if (e.step() == step && e.has_summary()) {
-        auto* values = e.mutable_summary()->mutable_value();
-        values->erase(std::remove_if(values->begin(), values->end(),
-                                     [&](const tbproto::Summary::Value& v) { return replaced.count(v.tag()) > 0; }),
-                      values->end());
-        if (values->empty()) continue;
+      EventRecord e = event_parse(record, path);
+      if (e.step == step && e.file_version.empty()) {
+        e.values.erase(std::remove_if(e.values.begin(), e.values.end(),
+                                      [&](const SummaryValue& v) { return replaced.count(v.tag) > 0; }),
+                       e.values.end());
+        if (e.values.empty()) continue;
       }
       events.push_back(std::move(e));
     }
-    if (events.empty() || !events.front().has_file_version()) {
-      tbproto::Event header;
-      header.set_wall_time(event_wall_time());
-      header.set_file_version("brain.Event:2");
-      events.insert(events.begin(), header);
-    }
-    tbproto::Event e;
-    e.set_wall_time(event_wall_time());
-    e.set_step(step);
+    if (events.empty() || events.front().file_version.empty()) events.insert(events.begin(), event_header());
+    EventRecord e = event_now(step);
     for (const auto& [tag, value] : scalars) {
-      auto* v = e.mutable_summary()->add_value();
-      v->set_tag(tag);
-      v->set_simple_value(static_cast<float>(value));
+      SummaryValue v;
+      v.tag = tag;
+      v.scalar = static_cast<float>(value);
+      e.values.push_back(std::move(v));
     }
     events.push_back(std::move(e));
     // The header stays first; the rest in step order (stable: same-step events keep their order).
     std::stable_sort(events.begin() + 1, events.end(),
-                     [](const tbproto::Event& a, const tbproto::Event& b) { return a.step() < b.step(); });
+                     [](const EventRecord& a, const EventRecord& b) { return a.step < b.step; });
     std::string bytes;
-    for (const auto& ev : events) bytes += frame_record(event_serialize(ev));
+    for (const auto& ev : events) bytes += frame_record(encode_event(ev));
     write_file_atomic(path, bytes);
   });
 }

@@ -4,10 +4,8 @@
 // resumes: opening it with `keep_through_step` first drops the events after that step (what a resumed
 // run recomputes), exactly as metrics.jsonl drops its later lines, so TensorBoard never sees a step twice.
 //
-// Protobuf: Debian's libprotobuf (3.21). The torch wheel's libtorch_cpu.so carries its own protobuf
-// statically with hidden symbols (it exports onnx_torch::* types only, no google::protobuf::* symbol),
-// so the two copies cannot bind to each other; ours lives in the small vdf_tensorboard_proto library
-// (framework/CMakeLists.txt) and only event_file.cpp sees its types.
+// The protobuf encoding lives behind event_codec.h (Debian's libprotobuf, kept away from the torch
+// wheel's protobuf headers; see there).
 #pragma once
 #include <torch/torch.h>
 
@@ -19,6 +17,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "framework/tensorboard/event_codec.h"
 
 namespace vdf::tensorboard {
 
@@ -60,7 +60,7 @@ class EventFileWriter {
   const fs::path& path() const { return path_; }
 
  private:
-  void append(const std::string& serialized_event, int64_t step, const std::vector<std::string>& tags);
+  void append(const EventRecord& event);
   fs::path path_;
   std::FILE* file_ = nullptr;
   std::set<std::pair<std::string, int64_t>> written_;
