@@ -9,7 +9,6 @@
 #include <fstream>
 
 #include "experiments/compare.h"
-#include "tests/eval/eval_test_util.h"
 #include "tests/experiments/experiments_test_util.h"
 
 using vdf::testing::TempDir;
@@ -50,36 +49,6 @@ void check_sweep_runs(const fs::path& out) {
   CHECK(configs[1]["train.warmup_steps"] == "1");
   CHECK(configs[0]["run.root"] == out.string());
   CHECK(configs[0]["train.steps"] == "3");  // from `set`
-}
-
-// `vdf compare` of the runs, loaded in headless Chromium: no console errors, every run on the page.
-void check_compare_page(const std::vector<fs::path>& runs, const fs::path& out, const std::string& tag) {
-  std::string cmd = vdf::testing::vdf_exe() + " compare";
-  for (const auto& r : runs) cmd += " " + r.string();
-  auto compare = vdf::testing::run_command(cmd + " --out " + out.string() + " 2>&1");
-  INFO(compare.output);
-  REQUIRE(compare.exit_code == 0);
-  REQUIRE(fs::exists(out / "compare.html"));
-  const std::string chromium = vdf::eval::testing::find_chromium();
-  if (!vdf::testing::require_or_skip(!chromium.empty(), "chromium is not installed (tools/setup_debian.sh)")) return;
-  const fs::path shots = vdf::eval::testing::test_output_dir();
-  const auto r = vdf::eval::testing::render_in_chromium(chromium, out / "compare.html", shots / ("compare_" + tag + ".png"));
-  INFO(r.dom.output.substr(0, 3000));
-  REQUIRE(r.dom.exit_code == 0);
-  CHECK(r.dom.output.find("id=\"runs\"") != std::string::npos);
-  CHECK(r.dom.output.find("id=\"config-diff\"") != std::string::npos);
-  const size_t begin = r.dom.output.find("id=\"runs\"");
-  REQUIRE(begin != std::string::npos);
-  const std::string runs_table = r.dom.output.substr(begin, r.dom.output.find("</table>", begin) - begin);
-  CHECK(vdf::eval::testing::count_of(runs_table, "<tr>") == runs.size() + 1);  // header + one row per run
-  for (const auto& run : runs) {
-    INFO(run.filename().string());
-    CHECK(vdf::eval::testing::count_of(runs_table, "<td>" + run.filename().string() + "</td>") == 1);
-  }
-  CHECK(r.dom.output.find("<svg") != std::string::npos);
-  INFO(r.screenshot.output);
-  CHECK(r.screenshot.exit_code == 0);
-  CHECK(r.console.empty());
 }
 
 }  // namespace
