@@ -16,6 +16,7 @@
 #include "framework/core/error.h"
 #include "framework/core/jsonl.h"
 #include "framework/core/log.h"
+#include "framework/tensorboard/event_file.h"
 #include "vdf/version.h"
 
 namespace vdf::eval {
@@ -413,6 +414,36 @@ std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> read_
   return series;
 }
 
+namespace {
+// The training step the generated clips come from: sample.json of a run's samples/step_N folder (or of
+// `vdf sample`), else the last step of the run's metrics.jsonl, else 0.
+int64_t eval_generated_step(const EvalRequest& req) {
+  const fs::path info = req.generated / "sample.json";
+  std::error_code ec;
+  if (fs::exists(info, ec)) {
+    const json j = json::parse(read_file(info), nullptr, false);
+    if (j.is_object() && j.contains("step") && j["step"].is_number_integer()) return j["step"].get<int64_t>();
+  }
+  int64_t step = 0;
+  for (const auto& r : read_metrics(req.run_dir / "metrics.jsonl"))
+    if (r.contains("step") && r["step"].is_number_integer()) step = std::max(step, r["step"].get<int64_t>());
+  return step;
+}
+
+// Eval metrics of a run (--run-dir) as TensorBoard scalars "eval/<metric>" in <run>/tensorboard/eval/ (a
+// file of its own: the trainer may be appending to the run's main file while eval runs).
+void eval_to_tensorboard(const EvalRequest& req, const json& report) {
+  tensorboard::Scalars scalars;
+  for (auto it = report["metrics"].begin(); it != report["metrics"].end(); ++it)
+    if (it.value().contains("value") && it.value()["value"].is_number())
+      scalars.emplace_back("eval/" + it.key(), it.value()["value"].get<double>());
+  if (scalars.empty()) return;
+  const int64_t step = report["step"].get<int64_t>();
+  tensorboard::put_scalars_in_order(req.run_dir / "tensorboard" / "eval", step, scalars);
+  VDF_INFO("eval: {} metrics at step {} -> {}", scalars.size(), step, (req.run_dir / "tensorboard" / "eval").string());
+}
+}  // namespace
+
 EvalOutcome run_eval(const EvalRequest& req) {
   req.config.validate(config::Check("eval"));
   Evaluation ev(req);
@@ -452,6 +483,10 @@ EvalOutcome run_eval(const EvalRequest& req) {
   if (wants(cfg, config::Metric::clip)) ev.clip_scores();
 
   report["warnings"] = ev.loud;
+  if (!req.run_dir.empty()) {  // which run and step these numbers belong to (`vdf compare`, TensorBoard)
+    report["run_dir"] = fs::absolute(req.run_dir).lexically_normal().string();
+    report["step"] = eval_generated_step(req);
+  }
   EvalOutcome out;
   out.report = report;
   out.json_path = req.out / "report.json";
@@ -459,6 +494,7 @@ EvalOutcome run_eval(const EvalRequest& req) {
   write_file_atomic(out.json_path, report.dump(2) + "\n");
   ev.write_html(out.html_path);
   VDF_INFO("eval: wrote {} and {}", out.json_path.string(), out.html_path.string());
+  if (!req.run_dir.empty()) eval_to_tensorboard(req, report);
   return out;
 }
 

@@ -50,6 +50,7 @@ struct TrainConfig {
   std::vector<std::string> resume_allow_changes{
       "train.steps", "train.log_every", "train.ckpt_every", "train.keep_last", "train.resume",
       "train.val_every", "train.sample_every", "train.sample_prompts", "train.sample_shape", "train.sample_fps", "train.max_consecutive_skips",
+      "train.tensorboard",
       "run.log_level", "run.device", "run.threads",
       // whole sections that never change a training step (they configure other commands)
       "eval", "sample", "synthetic", "ingest", "video", "train.resume_allow_changes"};  // keys that may differ from the run's config on resume
@@ -62,6 +63,8 @@ struct TrainConfig {
   std::vector<std::string> sample_prompts;
   std::string sample_shape;          // latent TxHxW of periodic and `vdf sample` clips, e.g. "4x8x8"
   double sample_fps = 8.0;           // frame rate of written MP4s
+  // TensorBoard event file in <run>/tensorboard (framework/tensorboard/, docs/experiments.md)
+  bool tensorboard = true;
 
   template <class V>
   void visit(V& v) {
@@ -92,6 +95,7 @@ struct TrainConfig {
     v("sample_prompts", sample_prompts, "prompts sampled periodically during training");
     v("sample_shape", sample_shape, "latent TxHxW of sampled clips (periodic sampling and vdf sample)");
     v("sample_fps", sample_fps, "frame rate of written MP4 files");
+    v("tensorboard", tensorboard, "write a TensorBoard event file to <run>/tensorboard (metrics, samples, config)");
   }
   void validate(const Check& c) const {
     c.require(steps >= 1, "steps", steps, ">= 1");

@@ -95,6 +95,7 @@ void MetricsLog::write(const nlohmann::json& record) {
   const std::string line = record.dump() + "\n";
   VDF_CHECK(std::fwrite(line.data(), 1, line.size(), file_) == line.size(), "writing {} failed", path_.string());
   std::fflush(file_);
+  if (mirror_) mirror_(record);
 }
 
 }  // namespace vdf::train

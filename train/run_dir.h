@@ -12,6 +12,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "framework/config/schema/run.h"
@@ -42,11 +43,15 @@ class MetricsLog {
   // file holds exactly one history. Rewrites the file atomically.
   void truncate_after(int64_t step);
   void write(const nlohmann::json& record);
+  // Also hands every record written from now on to `mirror` (the TensorBoard log: train/tensorboard_log.h),
+  // so the other views of the metrics hold exactly what metrics.jsonl holds.
+  void set_mirror(std::function<void(const nlohmann::json&)> mirror) { mirror_ = std::move(mirror); }
 
  private:
   void open();
   fs::path path_;
   std::FILE* file_ = nullptr;
+  std::function<void(const nlohmann::json&)> mirror_;
 };
 
 // Reads metrics.jsonl (skipping torn lines): the one reader, framework/core/jsonl.h.

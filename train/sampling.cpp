@@ -9,6 +9,7 @@
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/diffusion/sampler.h"
+#include "framework/image/png.h"
 #include "framework/models/text/text_encoder.h"
 #include "framework/models/vae/vae.h"
 #include "framework/tensor_io/safetensors.h"
@@ -23,6 +24,17 @@
 namespace vdf::train {
 
 std::vector<int64_t> parse_latent_shape(const std::string& text) { return data::parse_bucket_key(text); }
+
+namespace {
+// Up to `max_frames` evenly spaced frames of uint8 [T,H,W,3] side by side: [H, k*W, 3].
+torch::Tensor sampling_frame_strip(const torch::Tensor& frames, int64_t max_frames) {
+  const int64_t t = frames.size(0);
+  const int64_t k = std::min(t, max_frames);
+  std::vector<torch::Tensor> picked;
+  for (int64_t i = 0; i < k; ++i) picked.push_back(frames[k == 1 ? 0 : i * (t - 1) / (k - 1)]);
+  return torch::cat(picked, 1).contiguous();
+}
+}  // namespace
 
 void check_encoders_match(SamplePipeline& pipeline, const data::LatentDataset& dataset) {
   const std::optional<data::EncoderProvenance> p = dataset.provenance();
@@ -140,6 +152,11 @@ nlohmann::json SamplePipeline::run(const diffusion::ModelFn& fn, const config::D
                                 {{"prompt", job.prompts[i]}});
     nlohmann::json out = {{"prompt", job.prompts[i]}, {"seed", sc.seed}, {"latents", "latents/" + stem + ".safetensors"},
                           {"frames", frames.size(0)}, {"height", frames.size(1)}, {"width", frames.size(2)}};
+    // A strip of frames (frames/NNN.png, beside the clip folder): what TensorBoard and `vdf compare` show.
+    const torch::Tensor strip = sampling_frame_strip(frames, 8);
+    fs::create_directories(job.out_dir / "frames");
+    image::write_png((job.out_dir / "frames" / (stem + ".png")).string(), strip);
+    out["strip"] = {{"file", "frames/" + stem + ".png"}, {"height", strip.size(0)}, {"width", strip.size(1)}};
 #ifdef VDF_WITH_VIDEO
     video::write_mp4((job.out_dir / (stem + ".mp4")).string(), frames, job.fps);
     out["video"] = stem + ".mp4";

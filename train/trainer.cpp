@@ -13,6 +13,7 @@
 #include "train/checkpoint.h"
 #include "train/config_diff.h"
 #include "train/lr_schedule.h"
+#include "train/tensorboard_log.h"
 
 namespace vdf::train {
 
@@ -243,6 +244,7 @@ void Trainer::log_step(const StepResult& r) {
                       {"skipped_total", skipped_total_},
                       {"bucket", r.bucket},
                       {"batch", r.global_batch},
+                      {"samples_seen", consumed_samples_},
                       {"epoch", sampler_->position().epoch}};
   metrics_->write(j);
 }
@@ -279,6 +281,11 @@ void Trainer::run() {
   if (main && options_.write_run_dir) {
     metrics_ = std::make_unique<MetricsLog>(paths_.metrics);
     metrics_->truncate_after(step_);
+    if (cfg_.train.tensorboard) {
+      tensorboard_ = std::make_unique<TensorBoardLog>(paths_.root, step_);
+      tensorboard_->write_config(step_, cfg_.resolved_yaml);
+      metrics_->set_mirror([tb = tensorboard_.get()](const nlohmann::json& record) { tb->write_metrics(record); });
+    }
   }
   if (step_ >= tc.steps) {
     VDF_INFO("already at step {} of {}: nothing to do", step_, tc.steps);
@@ -297,11 +304,14 @@ void Trainer::run() {
       const double v = validation_loss(&per_t);
       nlohmann::json by_t = nlohmann::json::object();
       for (const auto& [t, l] : per_t) by_t[fmt::format("{:g}", t)] = l;
-      if (metrics_) metrics_->write({{"kind", "val"}, {"step", r.step}, {"val_loss", v}, {"val_loss_t", by_t}});
+      if (metrics_) metrics_->write({{"kind", "val"}, {"step", r.step}, {"samples_seen", consumed_samples_}, {"val_loss", v},
+                                     {"val_loss_t", by_t}});
       VDF_INFO("step {}: validation loss {:.6f}", r.step, v);
     }
-    if (main && sample_hook && tc.sample_every > 0 && r.step % tc.sample_every == 0)
+    if (main && sample_hook && tc.sample_every > 0 && r.step % tc.sample_every == 0) {
       sample_hook(r.step, paths_.samples / checkpoint_name(r.step));
+      if (tensorboard_) tensorboard_->write_samples(r.step, paths_.samples / checkpoint_name(r.step));
+    }
     const bool ckpt_now = (tc.ckpt_every > 0 && r.step % tc.ckpt_every == 0) || r.step == tc.steps;
     if (ckpt_now && options_.write_run_dir) {
       if (main) {

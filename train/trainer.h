@@ -24,6 +24,8 @@
 
 namespace vdf::train {
 
+class TensorBoardLog;
+
 struct TrainerOptions {
   std::string command_line;                 // recorded in command.txt
   std::optional<torch::Device> device;      // default: from run.device (auto = cuda if available)
@@ -95,6 +97,7 @@ class Trainer {
   std::unique_ptr<BucketBatchSampler> sampler_;
   std::vector<int64_t> val_indices_;
   std::unique_ptr<MetricsLog> metrics_;
+  std::unique_ptr<TensorBoardLog> tensorboard_;  // train.tensorboard: mirrors metrics_, adds samples + config
   int64_t step_ = 0;
   int64_t skipped_total_ = 0;
   int64_t consecutive_skips_ = 0;

@@ -3,6 +3,7 @@
 # cluster/slurm_cpu.sbatch with the environment given (VDF_PROGRAM etc. are exported to the job), waits
 # for it and stops every daemon again, also on failure or interruption.
 #   tests/scripts/slurm_local.sh WORKDIR [extra sbatch args] [-- batch script args (vdf train args)]
+#   SLURM_LOCAL_COMMAND="shell command" tests/scripts/slurm_local.sh WORKDIR   # runs that command instead
 # Exit: the job's exit code; 77 = SLURM cannot run here (not root, packages missing) -> test skips.
 set -uo pipefail
 work=$1; shift
@@ -76,6 +77,17 @@ for _ in $(seq 1 60); do
   sleep 0.5
 done
 sinfo -h -o "%P %T %C" || true
+if [[ -n "${SLURM_LOCAL_COMMAND:-}" ]]; then
+  # Any command against this SLURM instead of the CPU batch script (tests/experiments: `vdf sweep --slurm --wait`).
+  timeout 300 bash -c "$SLURM_LOCAL_COMMAND"
+  rc=$?
+  if [[ $rc != 0 ]]; then
+    echo "---- squeue ----"; squeue -a 2>&1 | tail -5
+    echo "---- slurmctld.log (tail) ----"; tail -20 "$work/log/slurmctld.log"
+  fi
+  echo "slurm_local: command exit code $rc"
+  exit $rc
+fi
 out="$work/job.out"
 timeout 150 sbatch --wait --chdir="$work" --output="$out" --export=ALL "${sbatch_args[@]}" "$repo/cluster/slurm_cpu.sbatch" "${script_args[@]}"
 rc=$?

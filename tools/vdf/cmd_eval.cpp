@@ -42,7 +42,7 @@ void setup(CLI::App& app) {
                   "folder of reference clips, or a statistics .safetensors file (repeatable; stats are matched by metric)");
   cmd->add_option("--prompts", o->prompts, "prompts: .txt (one per line, sorted clip order) or .jsonl {video, prompt}");
   cmd->add_option("--out", o->out, "output folder for report.json and report.html")->capture_default_str();
-  cmd->add_option("--run-dir", o->run_dir, "training run folder with metrics.jsonl, plotted in the report");
+  cmd->add_option("--run-dir", o->run_dir, "training run folder: its metrics.jsonl is plotted in the report, the metrics go to its TensorBoard (tensorboard/eval/) and report.json records it (vdf compare)");
   vdf::cli::add_config_args(cmd, o->config);
   auto& c = o->config;
   vdf::cli::add_override_option(cmd, "--metrics", c, "eval.metrics", "comma list of fid,is,fvd,clip", /*comma_list=*/true);

@@ -1,0 +1,38 @@
+// Event protos as plain C++ values: the one place that sees protobuf types (event_codec.cc, built into
+// the vdf_tensorboard_proto library with Debian's protobuf headers and no LibTorch include path).
+// Why a wall: the torch wheel ships the headers of its own, older protobuf in torch/include/google/, which
+// every LibTorch target has on its include path; generated 3.21 code compiled there mixes the two header
+// sets and does not compile. The wheel's protobuf *library* is internal to libtorch_cpu.so (hidden
+// symbols: it exports onnx_torch::* only, no google::protobuf::*), so linking Debian's libprotobuf.so
+// beside it is safe. Header: standard library only.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace vdf::tensorboard {
+
+struct SummaryValue {
+  enum class Kind { scalar, image, text };
+  std::string tag;
+  Kind kind = Kind::scalar;
+  float scalar = 0;      // simple_value (TensorBoard stores scalars as float32)
+  std::string png;       // image: encoded PNG
+  int32_t height = 0, width = 0;
+  std::string text;      // text plugin: a DT_STRING scalar tensor
+};
+
+struct EventRecord {
+  double wall_time = 0;
+  int64_t step = 0;
+  std::string file_version;           // non-empty: the file's header event ("brain.Event:2")
+  std::vector<SummaryValue> values;   // the summary (empty for the header)
+};
+
+// Serialized tensorflow.Event (same field numbers; tensorboard_event.proto).
+std::string encode_event(const EventRecord& event);
+// Parses one serialized Event; false when the bytes are not one (or hold kinds vdf does not write, which
+// are kept as values of kind `scalar` with their tag only).
+bool decode_event(const std::string& bytes, EventRecord* event);
+
+}  // namespace vdf::tensorboard
