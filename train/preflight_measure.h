@@ -3,6 +3,8 @@
 // (framework/core/peak_memory.h). Used by tests/train/test_preflight.cpp (estimate within a tolerance)
 // and tools/bench/preflight.cpp (the estimate-vs-measured table of docs/distributed.md).
 #pragma once
+#include <torch/torch.h>
+
 #include <cstdint>
 
 #include "framework/config/schema/diffusion.h"
