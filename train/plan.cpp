@@ -31,6 +31,7 @@ std::vector<PlanRow> plan_table(const std::vector<const models::ModelCost*>& mod
         row.parameters = m->parameters();
         row.shape = load.bucket;
         row.tokens = m->tokens(cthw);
+        row.train_flops_per_sample = 3.0 * m->forward_flops(cthw, r.text_len);
         row.strategy = strategy;
         for (int64_t sp : r.sequence_parallel) {
           PlanCell cell;
@@ -68,13 +69,14 @@ std::string plan_markdown(const std::vector<PlanRow>& rows, const PlanRequest& r
   std::ostringstream o;
   o << fmt::format("Per GPU: {} ranks, {:.0f} GiB budget, per-rank batch {}, {} text tokens, {}{}, comm {}. "
                    "Cell: fewest checkpointed blocks that fit (GiB per GPU, GiB sent per GPU and step); "
-                   "'no' = does not fit even with every block checkpointed (GiB shown for that).\n\n",
+                   "'no' = does not fit even with every block checkpointed (GiB shown for that). Train FLOPs per sample = "
+                   "3x forward; each checkpointed block adds its forward again.\n\n",
                    r.base.world_size, r.budget_bytes / GiB, r.batch, r.text_len,
                    r.base.mixed_precision ? "bf16 autocast over fp32 master weights" : "fp32",
                    r.base.offload ? ", checkpointed inputs offloaded" : "", r.base.comm_bf16 ? "bf16" : "fp32");
   o << "| model | params | latent | tokens | strategy |";
   for (int64_t sp : r.sequence_parallel) o << fmt::format(" SP {} |", sp);
-  o << " TFLOP/step, global (SP 1 plan) |\n|---|---|---|---|---|";
+  o << " train TFLOP/sample |\n|---|---|---|---|---|";
   for (size_t i = 0; i < r.sequence_parallel.size(); ++i) o << "---|";
   o << "---|\n";
   for (const auto& row : rows) {
@@ -89,8 +91,7 @@ std::string plan_markdown(const std::vector<PlanRow>& rows, const PlanRequest& r
                                        : std::string("no");
       o << fmt::format(" {} ({:.1f}, {:.1f}) |", what, c.device_bytes / GiB, c.comm_bytes / GiB);
     }
-    const double flops = row.cells.empty() ? 0.0 : row.cells.front().flops_per_step;
-    o << fmt::format(" {:.1f} |\n", flops / 1e12);
+    o << fmt::format(" {:.1f} |\n", row.train_flops_per_sample / 1e12);
   }
   return o.str();
 }

@@ -27,6 +27,7 @@ struct PlanRow {
   int64_t parameters = 0;
   std::string shape;               // latent TxHxW
   int64_t tokens = 0;              // per sample
+  double train_flops_per_sample = 0;  // forward + backward (3x forward), recompute not included
   config::DistStrategy strategy = config::DistStrategy::ddp;
   std::vector<PlanCell> cells;     // one per sequence-parallel degree
 };

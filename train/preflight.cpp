@@ -19,7 +19,10 @@ namespace {
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
-std::string preflight_gib(double bytes) { return fmt::format("{:.2f} GiB", bytes / kGiB); }
+// GiB from 1 GiB up, MiB below (small test configs).
+std::string preflight_gib(double bytes) {
+  return bytes >= kGiB ? fmt::format("{:.2f} GiB", bytes / kGiB) : fmt::format("{:.1f} MiB", bytes / (1024.0 * 1024.0));
+}
 
 int64_t preflight_ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -184,7 +187,7 @@ std::string PreflightEstimate::table() const {
                    "tokens/smp", "act/rank", "TFLOP/step", "tokens/step");
   for (size_t i = 0; i < buckets.size(); ++i) {
     const auto& b = buckets[i];
-    o << fmt::format("  {:<1} {:<14} {:>6} {:>9} {:>12} {:>12} {:>14.3f} {:>12}{}\n", i == worst ? "*" : "",
+    o << fmt::format("  {:<1} {:<14} {:>6} {:>9} {:>12} {:>12} {:>14.4g} {:>12}{}\n", i == worst ? "*" : "",
                      b.load.bucket, b.load.batch, b.load.samples > 0 ? std::to_string(b.load.samples) : "-",
                      b.tokens_per_sample, preflight_gib(b.activation_bytes), b.flops_per_step / 1e12,
                      b.tokens_per_step, b.load.forms_batch ? "" : "  (never a full batch: not drawn)");
@@ -211,7 +214,7 @@ PreflightSetup preflight_setup(const config::DitConfig& model, const config::Dis
   s.comm_bf16 = dist.comm_dtype == config::CommDtype::bfloat16;
   s.bucket_mb = dist.bucket_mb;
   s.checkpointed_blocks = model.resolved().checkpointed_blocks();
-  s.offload = model.offload_activations;
+  s.offload = model.offload_activations && device.is_cuda();  // on the CPU the "host" is the device memory
   switch (train.precision) {
     case config::Precision::bf16: s.mixed_precision = true; break;
     case config::Precision::fp32: s.mixed_precision = false; break;

@@ -45,7 +45,7 @@ train::PreflightEstimate preflight_of(const config::VdfConfig& cfg, int world = 
 // The tolerance: the activation model counts saved tensors op by op (transformer_block.cpp); what it leaves
 // out is allocator-visible scratch (attention kernels' buffers, optimizer temporaries) and the small
 // per-step tensors. Stated in docs/distributed.md with the measured table (vdf_bench_preflight).
-TEST_CASE("preflight: estimate within 20% of the measured CPU peak of 3 training steps", "[unit][train][preflight]") {
+TEST_CASE("preflight: estimate within 15% of the measured CPU peak of 3 training steps", "[unit][train][preflight]") {
   torch::set_num_threads(2);
   struct Case { std::string name; std::vector<std::string> overrides; };
   const std::vector<Case> cases = {
@@ -67,8 +67,8 @@ TEST_CASE("preflight: estimate within 20% of the measured CPU peak of 3 training
     const double ratio = e.device_bytes / static_cast<double>(measured);
     INFO(c.name << ": estimate " << e.device_bytes / 1e6 << " MB, measured " << measured / 1e6 << " MB, ratio "
                 << ratio << "\n" << e.table());
-    CHECK(ratio > 0.8);
-    CHECK(ratio < 1.2);
+    CHECK(ratio > 0.85);
+    CHECK(ratio < 1.15);
   }
 }
 
@@ -128,11 +128,13 @@ TEST_CASE("preflight: vdf train refuses a run over train.memory_budget_gb before
   const std::string exe = vdf::testing::vdf_exe();
   const std::string cfg = (vdf::testing::source_dir() / "configs/train/tiny_cpu.yaml").string();
   const std::string common = " run.root=" + tmp.path().string() + " run.name=p train.steps=2";
-  auto refused = vdf::testing::run_command(exe + " train --config " + cfg + common + " train.memory_budget_gb=0.001 2>&1");
+  auto refused = vdf::testing::run_command(exe + " train --config " + cfg + common + " train.memory_budget_gb=0.0009765625 2>&1");
   INFO(refused.output);
   CHECK(refused.exit_code == 1);
-  CHECK_THAT(refused.output, Catch::Contains("pre-flight: the worst bucket 4x8x8"));
-  CHECK_THAT(refused.output, Catch::Contains("but the budget is 0.00 GiB (train.memory_budget_gb)"));
+  // tiny_cpu: 1x8x8 at batch 8 and 4x8x8 at batch 2 both have 128 tokens per rank; the per-sample text
+  // activations make 1x8x8 the worst.
+  CHECK_THAT(refused.output, Catch::Contains("pre-flight: the worst bucket 1x8x8 (per-rank batch 8, 16 tokens/sample)"));
+  CHECK_THAT(refused.output, Catch::Contains("but the budget is 1.0 MiB (train.memory_budget_gb)"));
   CHECK_THAT(refused.output, Catch::Contains("model.checkpoint_blocks"));
   CHECK_FALSE(std::filesystem::exists(tmp / "p" / "checkpoints"));
 
@@ -140,6 +142,8 @@ TEST_CASE("preflight: vdf train refuses a run over train.memory_budget_gb before
   INFO(dry.output);
   CHECK(dry.exit_code == 0);
   CHECK_THAT(dry.output, Catch::Contains("world size 4, strategy ddp"));
+  // 4 ranks x batch 8 = 32 samples per global 1x8x8 batch, but only 19 exist: never drawn.
+  CHECK_THAT(dry.output, Catch::Contains("(never a full batch: not drawn)"));
   CHECK_THAT(dry.output, Catch::Contains("per-rank device memory, worst bucket 4x8x8"));
   CHECK_THAT(dry.output, Catch::Contains("gradient all-reduce"));
   CHECK_FALSE(std::filesystem::exists(tmp / "p"));  // nothing written

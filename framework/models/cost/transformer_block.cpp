@@ -26,9 +26,10 @@ void transformer_block_activations(const TransformerBlockShape& s, int64_t text_
     if (s.rope) t.compute += D;    // rotated q / k (RoPE saves only its tables otherwise)
   }
   t.compute += s.rope_tables_per_token;
-  t.compute += D;                  // attention output (fused SDPA keeps q, k, v, output and log-sum-exp)
+  // Fused SDPA keeps q, k, v, its output and the log-sum-exp. The output is laid out [B, L, heads, hd]
+  // (flash kernels, CPU and CUDA), so heads -> tokens is a view, not a copy, for the output projection.
+  t.compute += D;                  // attention output
   t.fp32 += H;                     // log-sum-exp
-  t.compute += D;                  // heads -> tokens copy, saved by the output projection
   t.compute += D;                  // projection output, saved by the gate multiply
   // Cross-attention branch.
   t.compute += D;                  // residual after self-attention (kept by norm2)
@@ -40,7 +41,7 @@ void transformer_block_activations(const TransformerBlockShape& s, int64_t text_
     t.fp32 += D + H;
     t.compute += D;                // normalized queries, saved by attention
   }
-  t.compute += 2 * D;              // attention output and its heads -> tokens copy
+  t.compute += D;                  // attention output (heads -> tokens is a view, as above)
   t.fp32 += H;                     // log-sum-exp
   // MLP branch.
   t.compute += D;                  // residual after cross-attention (kept by norm3)
@@ -66,10 +67,11 @@ void transformer_block_activations(const TransformerBlockShape& s, int64_t text_
   in.compute = D;
   out->input_per_token = in;
 
-  // While a block runs backward: the gradient flowing in, the gradients of the two MLP-wide tensors
-  // (briefly both), and those of q, k, v of attention.
+  // While a block runs backward, autograd frees each node's saved tensors once the node has run, so
+  // what exists beyond the saved tensors is the gradient flowing in plus the largest gradient being made
+  // while its node's inputs are still held: the MLP-wide one (fc2's input gradient) and one more D.
   ElementCount bw;
-  bw.compute = 2 * M + 4 * D;
+  bw.compute = M + 2 * D;
   out->backward_per_token = bw;
 }
 
