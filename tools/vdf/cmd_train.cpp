@@ -99,7 +99,8 @@ void setup(CLI::App& app) {
                 "print the pre-flight estimate (memory per rank for the worst bucket, FLOPs, tokens, communication) "
                 "and exit without training");
   opts->world_size_option =
-      cmd->add_option("--world-size", opts->world_size, "with --dry-run: ranks to plan for (default: the launch environment)")
+      cmd->add_option("--world-size", opts->world_size,
+                      "with --dry-run: ranks to plan for, instead of the launch environment's WORLD_SIZE")
           ->check(CLI::PositiveNumber);
   cmd->callback([opts] { run(*opts); });
 }
