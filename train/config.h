@@ -18,6 +18,8 @@ enum class LrSchedule { constant, cosine };
 VDF_CONFIG_ENUM(LrSchedule, {LrSchedule::constant, "constant"}, {LrSchedule::cosine, "cosine"})
 enum class Precision { automatic, fp32, bf16 };
 VDF_CONFIG_ENUM(Precision, {Precision::automatic, "auto"}, {Precision::fp32, "fp32"}, {Precision::bf16, "bf16"})
+enum class MemoryCheck { refuse, warn, off };
+VDF_CONFIG_ENUM(MemoryCheck, {MemoryCheck::refuse, "refuse"}, {MemoryCheck::warn, "warn"}, {MemoryCheck::off, "off"})
 enum class ResumeMode { automatic, never, always };
 VDF_CONFIG_ENUM(ResumeMode, {ResumeMode::automatic, "auto"}, {ResumeMode::never, "never"},
                 {ResumeMode::always, "always"})
@@ -51,6 +53,8 @@ struct TrainConfig {
       "train.steps", "train.log_every", "train.ckpt_every", "train.keep_last", "train.resume",
       "train.val_every", "train.sample_every", "train.sample_prompts", "train.sample_shape", "train.sample_fps", "train.max_consecutive_skips",
       "train.tensorboard",
+      "train.memory_check", "train.memory_budget_gb", "model.checkpoint_blocks", "model.grad_checkpointing",
+      "model.offload_activations",
       "run.log_level", "run.device", "run.threads",
       // whole sections that never change a training step (they configure other commands)
       "eval", "sample", "synthetic", "ingest", "video", "train.resume_allow_changes"};  // keys that may differ from the run's config on resume
@@ -65,6 +69,10 @@ struct TrainConfig {
   double sample_fps = 8.0;           // frame rate of written MP4s
   // TensorBoard event file in <run>/tensorboard (framework/tensorboard/, docs/experiments.md)
   bool tensorboard = true;
+  // pre-flight memory check (train/preflight.h): the estimate for the worst bucket against the memory
+  // a rank may use (CUDA: free device memory; CPU: available RAM shared by the ranks of the node)
+  MemoryCheck memory_check = MemoryCheck::refuse;
+  double memory_budget_gb = 0;       // > 0: use this many GiB per rank instead of what the system reports
 
   template <class V>
   void visit(V& v) {
@@ -96,6 +104,10 @@ struct TrainConfig {
     v("sample_shape", sample_shape, "latent TxHxW of sampled clips (periodic sampling and vdf sample)");
     v("sample_fps", sample_fps, "frame rate of written MP4 files");
     v("tensorboard", tensorboard, "write a TensorBoard event file to <run>/tensorboard (metrics, samples, config)");
+    v("memory_check", memory_check,
+      "pre-flight: refuse (or warn about) a run whose worst bucket's estimated memory exceeds the budget");
+    v("memory_budget_gb", memory_budget_gb,
+      "per-rank memory budget in GiB for the pre-flight check; 0 = free CUDA memory / available RAM per local rank");
   }
   void validate(const Check& c) const {
     c.require(steps >= 1, "steps", steps, ">= 1");
@@ -117,6 +129,7 @@ struct TrainConfig {
     for (double t : val_timesteps) c.require(t >= 0 && t <= 1, "val_timesteps", val_timesteps, "values in [0, 1]");
     c.require(sample_every >= 0, "sample_every", sample_every, ">= 0");
     c.require(sample_fps > 0, "sample_fps", sample_fps, "> 0");
+    c.require(memory_budget_gb >= 0, "memory_budget_gb", memory_budget_gb, ">= 0 (0 = what the system reports)");
   }
 };
 

@@ -3,6 +3,7 @@
 // the run directory has a checkpoint. The wiring lives in train/ (data parallel, dataset checks,
 // periodic sampling); this file only reads the command line.
 #include <torch/torch.h>
+#include <fmt/format.h>
 
 #include "app/config.h"
 #include "framework/core/error.h"
@@ -14,19 +15,46 @@
 #include "train/model_task.h"
 #include "train/sampling.h"
 #include "train/trainer.h"
+#include "train/preflight.h"
+#include "framework/distributed/context.h"
+#include "framework/distributed/env.h"
 
 namespace {
 
 struct TrainOptions {
   vdf::cli::ConfigArgs config;  // --config, overrides, --resume / --no-resume
+  bool dry_run = false;         // print the pre-flight estimate and exit
+  int world_size = 1;           // --dry-run --world-size: ranks to plan for
+  CLI::Option* world_size_option = nullptr;  // not given: the launch environment's world size
 };
+
+// `--dry-run`: the pre-flight estimate (train/preflight.h) without rendezvous, model or training.
+void dry_run(const vdf::config::VdfConfig& cfg, const TrainOptions& o) {
+  using namespace vdf;
+  const distributed::LaunchEnv env = distributed::launch_env();
+  const int world = o.world_size_option->count() > 0 ? o.world_size : env.world_size;
+  const torch::Device device = distributed::device_for_local_rank(cfg.run.device, env.local_rank);
+  auto dataset = train::make_dataset(cfg.data);
+  const train::PreflightEstimate e =
+      train::estimate_run(cfg.model, cfg.data, cfg.distributed, cfg.train, cfg.run.seed, *dataset, world, device);
+  const train::MemoryBudget budget = train::memory_budget(cfg.train, device, env.local_world_size);
+  fmt::print("{}\nbudget       {:.2f} GiB per rank ({}): {}\n", e.table(), budget.bytes / (1024.0 * 1024 * 1024),
+             budget.source, e.device_bytes <= budget.bytes ? "fits" : "does NOT fit (vdf train would refuse it)");
+}
 
 void run(const TrainOptions& o) {
   using namespace vdf;
   config::VdfConfig cfg = config::load_config(o.config.config_path, o.config.all_overrides());
   log::set_level(log::parse_level(config::enum_name(cfg.run.log_level)));
   if (cfg.run.threads > 0) torch::set_num_threads(cfg.run.threads);
+  if (o.dry_run) return dry_run(cfg, o);
 
+  // The sharded strategies and sequence parallelism come with the sharded data parallel of issue 17 (a
+  // separate branch); until it is merged only the pre-flight estimate (--dry-run, vdf plan) reads them.
+  VDF_CHECK(cfg.distributed.strategy == config::DistStrategy::ddp && cfg.distributed.sequence_parallel == 1,
+            "distributed.strategy={} / distributed.sequence_parallel={}: this build trains only with ddp and "
+            "sequence_parallel 1 (vdf train --dry-run and vdf plan estimate the others)",
+            config::enum_name(cfg.distributed.strategy), cfg.distributed.sequence_parallel);
   auto dp = train::start_data_parallel(cfg.distributed, cfg.run.device);
   cfg.run.name = train::agree_on_run_name(*dp, cfg.run.name);
   const train::TrainerConfig trainer_cfg = cfg.to_trainer();
@@ -34,6 +62,11 @@ void run(const TrainOptions& o) {
 
   auto dataset = train::make_dataset(cfg.data);
   const train::DatasetDims dims = train::check_model_fits_dataset(cfg.model, *dataset);
+  // Before the model exists: a worst bucket that cannot fit is refused now, not hours into the run.
+  train::check_memory(train::estimate_run(cfg.model, cfg.data, cfg.distributed, cfg.train, cfg.run.seed, *dataset,
+                                          dp->context().world_size(), dp->context().device()),
+                      train::memory_budget(cfg.train, dp->context().device(), dp->context().local_world_size()),
+                      cfg.train.memory_check);
   torch::manual_seed(cfg.run.seed);  // model initialization
   auto task = train::make_model_task(cfg.model, cfg.diffusion, dims.latent_shape, dims.text_len);
   train::TrainerOptions options;
@@ -66,6 +99,13 @@ void setup(CLI::App& app) {
   auto* no_resume = vdf::cli::add_override_flag(cmd, "--no-resume", opts->config, "train.resume=never",
                                                 "refuse to start if the run directory already has a checkpoint");
   resume->excludes(no_resume);
+  cmd->add_flag("--dry-run", opts->dry_run,
+                "print the pre-flight estimate (memory per rank for the worst bucket, FLOPs, tokens, communication) "
+                "and exit without training");
+  opts->world_size_option =
+      cmd->add_option("--world-size", opts->world_size,
+                      "with --dry-run: ranks to plan for, instead of the launch environment's WORLD_SIZE")
+          ->check(CLI::PositiveNumber);
   cmd->callback([opts] { run(*opts); });
 }
 

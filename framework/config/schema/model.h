@@ -51,7 +51,11 @@ struct DitConfig {
   double rope_theta = 10000.0;       // rope3d
   bool qk_norm = true;               // RMSNorm on queries and keys (self- and cross-attention)
   AttentionLayout attention = AttentionLayout::full;  // factorized: Latte's alternating spatial/temporal blocks
-  bool grad_checkpointing = false;   // recompute each block in backward
+  // Activation checkpointing: the first N blocks keep only their input and are recomputed in backward
+  // (0 = none, -1 = all). Trades ~1/3 more block FLOPs for their activations (docs/dit.md).
+  int64_t checkpoint_blocks = 0;
+  bool grad_checkpointing = false;   // older spelling of checkpoint_blocks: -1 (kept so old configs load)
+  bool offload_activations = false;  // keep checkpointed block inputs in (pinned, on CUDA) host memory
 
   template <class V>
   void visit(V& v) {
@@ -79,7 +83,11 @@ struct DitConfig {
     v("rope_theta", rope_theta, "RoPE base frequency", rope);
     v("qk_norm", qk_norm, "RMSNorm on queries and keys");
     v("attention", attention, "full, or factorized (alternating spatial / temporal blocks)");
-    v("grad_checkpointing", grad_checkpointing, "recompute each block in backward (saves memory)");
+    v("checkpoint_blocks", checkpoint_blocks,
+      "activation checkpointing: the first N blocks are recomputed in backward (0 = none, -1 = all)");
+    v("grad_checkpointing", grad_checkpointing, "older spelling of checkpoint_blocks: -1 (true = all blocks)");
+    v("offload_activations", offload_activations,
+      "move the saved inputs of checkpointed blocks to host memory (pinned on CUDA) until backward");
   }
 
   // Preset values (hidden, depth, heads); false for an unknown name.
@@ -123,6 +131,12 @@ struct DitConfig {
 
   int64_t head_dim() const { return heads > 0 ? hidden / heads : 0; }
 
+  // Number of blocks run under activation checkpointing (the first ones); needs `depth` resolved.
+  int64_t checkpointed_blocks() const {
+    if (grad_checkpointing || checkpoint_blocks < 0) return depth;
+    return std::min(checkpoint_blocks, depth);
+  }
+
   void validate(const Check& c) const {
     if (family == ModelFamily::wan) {
       wan.validate(c.sub("wan"));
@@ -139,6 +153,11 @@ struct DitConfig {
     c.require(pooled_dim >= 0, "pooled_dim", pooled_dim, ">= 0");
     c.require(max_text_len > 0, "max_text_len", max_text_len, "> 0");
     c.require(rope_theta > 0, "rope_theta", rope_theta, "> 0");
+    c.require(checkpoint_blocks >= -1, "checkpoint_blocks", checkpoint_blocks, "-1 (all), 0 (none) or a block count");
+    c.require(!grad_checkpointing || checkpoint_blocks == 0 || checkpoint_blocks == -1, "grad_checkpointing",
+              grad_checkpointing, "false when checkpoint_blocks is set (grad_checkpointing: true means all blocks)");
+    c.require(!offload_activations || grad_checkpointing || checkpoint_blocks != 0, "offload_activations",
+              offload_activations, "false unless model.checkpoint_blocks != 0 (only checkpointed inputs are offloaded)");
     // Upper bounds first, so the arithmetic below (resolved(), sums) cannot overflow on absurd input.
     constexpr int64_t kMaxDim = int64_t(1) << 24;
     c.require(in_channels <= kMaxDim && out_channels <= kMaxDim, "in_channels", in_channels, "<= 2^24");

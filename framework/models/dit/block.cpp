@@ -58,13 +58,22 @@ torch::Tensor DitBlockImpl::forward_explicit(const torch::Tensor& x, const torch
 
 namespace {
 
+// A detached copy of x in host memory: pinned (so the copy back in backward is asynchronous) and
+// written asynchronously on the current stream for CUDA tensors; x itself (no copy) when x is on the CPU.
+torch::Tensor block_offload_to_host(const torch::Tensor& x) {
+  if (!x.is_cuda()) return x.detach();
+  auto host = torch::empty(x.sizes(), x.options().device(torch::kCPU).pinned_memory(true).requires_grad(false));
+  host.copy_(x.detach(), /*non_blocking=*/true);
+  return host;
+}
+
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
 struct BlockCheckpoint : public torch::autograd::Function<BlockCheckpoint> {
   // Inputs: x, c, text (differentiable), then the block's parameters (so that their gradients flow
   // through this node). Mask, RoPE tables, grid and the block live in saved_data.
-  static variable_list forward(AutogradContext* ctx, DitBlockImpl* block, const BlockInputs* in,
+  static variable_list forward(AutogradContext* ctx, DitBlockImpl* block, const BlockInputs* in, bool offload,
                                torch::Tensor x, torch::Tensor c, torch::Tensor text, at::TensorList params) {
     ctx->saved_data["block"] = reinterpret_cast<int64_t>(block);
     ctx->saved_data["mask"] = in->text_mask;
@@ -75,7 +84,16 @@ struct BlockCheckpoint : public torch::autograd::Function<BlockCheckpoint> {
     const auto ac = vdf::autocast::cuda_state();
     ctx->saved_data["autocast"] = ac.enabled;
     ctx->saved_data["autocast_dtype"] = static_cast<int64_t>(ac.dtype);
-    ctx->save_for_backward({x, c, text});
+    // x is the only per-block activation kept (c and text are shared by all blocks): with offload it
+    // waits for backward in host memory instead of on the device.
+    ctx->saved_data["offload"] = offload;
+    if (offload) {
+      ctx->saved_data["x_host"] = block_offload_to_host(x);
+      ctx->saved_data["x_requires_grad"] = x.requires_grad();
+      ctx->save_for_backward({torch::Tensor(), c, text});
+    } else {
+      ctx->save_for_backward({x, c, text});
+    }
     return {block->forward_explicit(x, c, text, in->text_mask, in->cos, in->sin, in->grid)};
   }
 
@@ -88,6 +106,12 @@ struct BlockCheckpoint : public torch::autograd::Function<BlockCheckpoint> {
     vdf::autocast::State ac{ctx->saved_data["autocast"].toBool(),
                              static_cast<at::ScalarType>(ctx->saved_data["autocast_dtype"].toInt())};
 
+    if (ctx->saved_data["offload"].toBool()) {
+      // Back to the device of the conditioning (the block's device); async from pinned memory on CUDA.
+      saved[0] = ctx->saved_data["x_host"].toTensor().to(saved[1].device(), /*non_blocking=*/true);
+      saved[0].requires_grad_(ctx->saved_data["x_requires_grad"].toBool());
+      ctx->saved_data.erase("x_host");  // the host copy is no longer needed
+    }
     std::vector<torch::Tensor> inputs;
     for (auto& s : saved) inputs.push_back(s.detach().requires_grad_(s.requires_grad()));
     torch::Tensor out;
@@ -101,12 +125,12 @@ struct BlockCheckpoint : public torch::autograd::Function<BlockCheckpoint> {
     std::vector<torch::Tensor> wrt;
     std::vector<int> slot;  // index into the result list below
     for (int i = 0; i < 3; ++i)
-      if (inputs[i].requires_grad()) wrt.push_back(inputs[i]), slot.push_back(2 + i);
+      if (inputs[i].requires_grad()) wrt.push_back(inputs[i]), slot.push_back(3 + i);
     auto params = block->parameters();
     for (int64_t i = 0; i < num_params; ++i)
-      if (params[i].requires_grad()) wrt.push_back(params[i]), slot.push_back(5 + static_cast<int>(i));
-    // Result layout: one entry per forward argument: block, in, x, c, text, params...
-    variable_list result(5 + num_params);
+      if (params[i].requires_grad()) wrt.push_back(params[i]), slot.push_back(6 + static_cast<int>(i));
+    // Result layout: one entry per forward argument: block, in, offload, x, c, text, params...
+    variable_list result(6 + num_params);
     if (!wrt.empty()) {
       auto grads = torch::autograd::grad({out}, wrt, {grad_out[0]}, /*retain_graph=*/false,
                                          /*create_graph=*/false, /*allow_unused=*/true);
@@ -118,10 +142,10 @@ struct BlockCheckpoint : public torch::autograd::Function<BlockCheckpoint> {
 
 }  // namespace
 
-torch::Tensor checkpointed_block(DitBlockImpl& block, const torch::Tensor& x, const BlockInputs& in) {
+torch::Tensor checkpointed_block(DitBlockImpl& block, const torch::Tensor& x, const BlockInputs& in, bool offload) {
   if (!torch::GradMode::is_enabled()) return block.forward(x, in);
   auto params = block.parameters();
-  return BlockCheckpoint::apply(&block, &in, x, in.c, in.text, at::TensorList(params))[0];
+  return BlockCheckpoint::apply(&block, &in, offload, x, in.c, in.text, at::TensorList(params))[0];
 }
 
 }  // namespace vdf::dit

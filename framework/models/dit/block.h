@@ -43,6 +43,9 @@ TORCH_MODULE(DitBlock);
 
 // Runs block->forward(x, in) without keeping its activations: only the inputs are saved and the block
 // is recomputed in backward (under the autocast state of the forward). Gradients equal the plain ones.
-torch::Tensor checkpointed_block(DitBlockImpl& block, const torch::Tensor& x, const BlockInputs& in);
+// offload: the block input x (the one per-block tensor kept) waits in host memory — pinned, copied
+// asynchronously — until backward; on a CPU tensor it is kept as is (it already is in host memory).
+torch::Tensor checkpointed_block(DitBlockImpl& block, const torch::Tensor& x, const BlockInputs& in,
+                                 bool offload = false);
 
 }  // namespace vdf::dit

@@ -137,9 +137,12 @@ torch::Tensor DitImpl::forward(const torch::Tensor& x, const torch::Tensor& t, c
     in.cos = pos[0];
     in.sin = pos[1];
   }
-  for (auto& b : *blocks) {
-    auto* blk = b->as<DitBlockImpl>();
-    h = cfg_.grad_checkpointing && is_training() ? checkpointed_block(*blk, h, in) : blk->forward(h, in);
+  // The first checkpointed_blocks() blocks are recomputed in backward (model.checkpoint_blocks).
+  const int64_t checkpointed = is_training() ? cfg_.checkpointed_blocks() : 0;
+  for (size_t i = 0; i < blocks->size(); ++i) {
+    auto* blk = blocks[i]->as<DitBlockImpl>();
+    h = static_cast<int64_t>(i) < checkpointed ? checkpointed_block(*blk, h, in, cfg_.offload_activations)
+                                               : blk->forward(h, in);
   }
   auto out = unpatchify(final_layer(h, in.c), g, patch_, cfg_.out_channels);
   if (out.size(2) != T_in) out = out.narrow(2, 0, T_in);

@@ -28,6 +28,7 @@ DitStats dit_stats(const config::DitConfig& raw, const std::vector<int64_t>& sha
                       lin(D, D) + lin(D, M) + lin(M, D);
   if (cfg.qk_norm) per_block += 4 * Dh;
   s.params += cfg.depth * per_block + lin(D, 2 * D) + lin(D, P * Co);
+  s.block_params = per_block;
 
   if (shape.empty()) return s;
   VDF_CHECK(shape.size() == 4 || shape.size() == 5, "dit_stats: latent shape needs 4 or 5 dims, got {}",
@@ -44,6 +45,7 @@ DitStats dit_stats(const config::DitConfig& raw, const std::vector<int64_t>& sha
   double f = mm(N, P * C, D) + mm(1, F, D) + mm(1, D, D) + mm(L, Dt, D) + mm(L, D, D);
   if (Dp > 0) f += mm(1, Dp, D) + mm(1, D, D);
   double attn = 0;
+  const double outside = f;
   for (int64_t i = 0; i < cfg.depth; ++i) {
     double ctx = N;  // keys per query in self-attention
     if (cfg.attention == config::AttentionLayout::factorized) ctx = (i % 2 == 0) ? static_cast<double>(H * W) : static_cast<double>(T);
@@ -54,9 +56,11 @@ DitStats dit_stats(const config::DitConfig& raw, const std::vector<int64_t>& sha
          + mm(N, D, D) + mm(L, D, 2 * D) + cross_attn + mm(N, D, D)     // cross q, kv, attention, proj
          + mm(N, D, M) + mm(N, M, D);                                   // MLP
   }
+  const double blocks = f - outside;
   f += mm(1, D, 2 * D) + mm(N, D, P * Co);
   s.flops_forward = f * s.batch;
   s.attention_flops = attn * s.batch;
+  s.block_flops = blocks * s.batch;
   return s;
 }
 

@@ -12,11 +12,13 @@ namespace vdf::dit {
 
 struct DitStats {
   int64_t params = 0;             // trainable parameters (equals the module's count; tested)
+  int64_t block_params = 0;       // parameters of one transformer block
   int64_t batch = 1;
   int64_t tokens = 0;             // video tokens per sample (after padding time to a multiple of pt)
   int64_t text_len = 0;
   double flops_forward = 0;       // per forward of the whole batch
   double attention_flops = 0;     // the part of flops_forward in attention scores/values (self + cross)
+  double block_flops = 0;         // the part of flops_forward in the transformer blocks
   double flops_train_step() const { return 3.0 * flops_forward; }  // forward + backward (2x)
   std::string describe() const;   // "DiT 675.1M params, 4096 tokens/sample, 1.23 TFLOP/forward ..."
 };
