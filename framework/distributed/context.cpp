@@ -231,6 +231,35 @@ std::vector<torch::Tensor> Context::all_gather(const torch::Tensor& tensor) {
   return out[0];
 }
 
+void Context::all_gather_into(torch::Tensor& full, const torch::Tensor& shard) {
+  VDF_CHECK(full.is_contiguous() && shard.is_contiguous() && full.numel() == shard.numel() * env_.world_size,
+            "all_gather_into: full has {} elements, shard {} x world size {}", full.numel(), shard.numel(),
+            env_.world_size);
+  if (!distributed()) {
+    full.copy_(shard);
+    return;
+  }
+  at::Tensor in = shard;
+  c10d::AllgatherOptions o;
+  o.timeout = timeout_;
+  launch("all_gather", [&] { return box(impl_->pg->_allgather_base(full, in, o)); }).wait();
+}
+
+void Context::reduce_scatter_sum(torch::Tensor& shard, const torch::Tensor& full) {
+  VDF_CHECK(full.is_contiguous() && shard.is_contiguous() && full.numel() == shard.numel() * env_.world_size,
+            "reduce_scatter: full has {} elements, shard {} x world size {}", full.numel(), shard.numel(),
+            env_.world_size);
+  if (!distributed()) {
+    shard.copy_(full);
+    return;
+  }
+  at::Tensor in = full;
+  c10d::ReduceScatterOptions o;
+  o.reduceOp = c10d::ReduceOp::SUM;
+  o.timeout = timeout_;
+  launch("reduce_scatter", [&] { return box(impl_->pg->_reduce_scatter_base(shard, in, o)); }).wait();
+}
+
 double Context::sum(double value) {
   if (!distributed()) return value;
   auto t = torch::full({1}, value, torch::TensorOptions().dtype(torch::kFloat64).device(device_));

@@ -1,4 +1,4 @@
-// `vdf train --config FILE [key.path=value ...] [--resume | --no-resume]`: trains the DiT of the config
+// `vdf train --config FILE [key.path=value ...] [--resume | --no-resume | --resume-from CKPT]`: trains the DiT of the config
 // on its dataset into the run directory <run.root>/<run.name> (docs/training.md). Auto-resumes when
 // the run directory has a checkpoint. The wiring lives in train/ (data parallel, dataset checks,
 // periodic sampling); this file only reads the command line.
@@ -62,6 +62,10 @@ void setup(CLI::App& app) {
   auto* no_resume = vdf::cli::add_override_flag(cmd, "--no-resume", opts->config, "train.resume=never",
                                                 "refuse to start if the run directory already has a checkpoint");
   resume->excludes(no_resume);
+  vdf::cli::add_override_option(cmd, "--resume-from", opts->config, "train.resume_from",
+                                "resume from this checkpoint (a directory, or a name such as step_0000100 under the "
+                                "run's checkpoints) instead of the newest intact one")
+      ->excludes(no_resume);
   cmd->callback([opts] { run(*opts); });
 }
 

@@ -137,9 +137,12 @@ torch::Tensor DitImpl::forward(const torch::Tensor& x, const torch::Tensor& t, c
     in.cos = pos[0];
     in.sin = pos[1];
   }
-  for (auto& b : *blocks) {
-    auto* blk = b->as<DitBlockImpl>();
+  models::BlockObserver* observer = block_observer();
+  for (size_t i = 0; i < blocks->size(); ++i) {
+    auto* blk = (*blocks)[i]->as<DitBlockImpl>();
+    if (observer) observer->before_block(static_cast<int64_t>(i), h);
     h = cfg_.grad_checkpointing && is_training() ? checkpointed_block(*blk, h, in) : blk->forward(h, in);
+    if (observer) observer->after_block(static_cast<int64_t>(i), h);
   }
   auto out = unpatchify(final_layer(h, in.c), g, patch_, cfg_.out_channels);
   if (out.size(2) != T_in) out = out.narrow(2, 0, T_in);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "framework/config/schema/model.h"
+#include "framework/models/block_loop.h"
 #include "framework/models/dit/block.h"
 #include "framework/models/dit/layers.h"
 #include "framework/models/dit/patchify.h"
@@ -42,7 +43,7 @@ struct FinalLayerImpl : torch::nn::Module {
 };
 TORCH_MODULE(FinalLayer);
 
-struct DitImpl : torch::nn::Module {
+struct DitImpl : torch::nn::Module, models::BlockLoop {
   // `cfg` is resolved (preset applied) and validated here. With a latent shape [C, T, H, W] (and a text
   // length) the FLOP count is logged too; the parameter count is always logged.
   explicit DitImpl(const config::DitConfig& cfg, const std::vector<int64_t>& latent_shape = {},
@@ -61,6 +62,9 @@ struct DitImpl : torch::nn::Module {
   const config::DitConfig& config() const { return cfg_; }
   // Attention mode of block i (full, or spatial/temporal alternating when factorized).
   AttnMode block_mode(int64_t i) const;
+  // models::BlockLoop (sharded data parallel watches the block loop through it).
+  int64_t num_blocks() const override { return cfg_.depth; }
+  std::string block_path(int64_t index) const override { return "blocks." + std::to_string(index); }
 
   PatchEmbed x_embedder{nullptr};
   TimestepEmbedder t_embedder{nullptr};
