@@ -1,9 +1,13 @@
 #include "train/data_parallel.h"
 
+#include <set>
+
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/distributed/consistency.h"
 #include "framework/distributed/sharded.h"
+#include "framework/distributed/ulysses.h"
+#include "data/dataset.h"
 
 namespace vdf::train {
 
@@ -81,6 +85,7 @@ DistHooks data_parallel_hooks(std::shared_ptr<distributed::DataParallel> dp, con
   distributed::Context& ctx = dp->context();
   hooks.rank = ctx.rank();
   hooks.world_size = ctx.world_size();
+  hooks.sequence_parallel = dp->config().sequence_parallel;
   const bool sharded = dp->config().strategy != config::DistStrategy::ddp;
   if (!ctx.distributed() && !sharded) return hooks;
   if (ctx.distributed()) {
@@ -105,6 +110,28 @@ DistHooks data_parallel_hooks(std::shared_ptr<distributed::DataParallel> dp, con
   };
   hooks.after_backward = [dp] { dp->after_backward(); };
   return hooks;
+}
+
+void attach_sequence_parallel(distributed::DataParallel& dp, DitTask& task, const data::LatentDataset& dataset) {
+  const int P = dp.config().sequence_parallel;
+  if (P <= 1) return;
+  const int world = dp.context().world_size();
+  VDF_CHECK(P == world, "distributed.sequence_parallel {} must equal the world size {}: one sequence group "
+            "spanning the job is what is implemented (data parallel across groups needs process sub-groups)",
+            P, world);
+  const config::DitConfig& m = task.dit()->config();
+  VDF_CHECK(m.heads % P == 0, "distributed.sequence_parallel {} must divide model.heads {}", P, m.heads);
+  // Every bucket's token count must split evenly over the group (checked before step 1).
+  std::set<std::string> buckets;
+  for (int64_t i = 0; i < dataset.size(); ++i) buckets.insert(dataset.bucket_of(i));
+  for (const auto& b : buckets) {
+    const auto thw = data::parse_bucket_key(b);
+    const int64_t tokens = dit_tokens({m.in_channels, thw[0], thw[1], thw[2]}, m.patch);
+    VDF_CHECK(tokens % P == 0, "distributed.sequence_parallel {}: bucket {} has {} tokens per sample (patch {}x{}x{}), "
+              "not divisible by {}", P, b, tokens, m.patch[0], m.patch[1], m.patch[2], P);
+  }
+  task.dit()->set_sequence_parallel(std::make_shared<distributed::UlyssesSequenceParallel>(dp.shared_context()));
+  VDF_INFO("sequence parallel: {} ranks per sample (Ulysses all-to-all over {} heads)", P, m.heads);
 }
 
 }  // namespace vdf::train

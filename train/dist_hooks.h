@@ -30,6 +30,7 @@ namespace vdf::train {
 struct DistHooks {
   int rank = 0;
   int world_size = 1;
+  int sequence_parallel = 1;  // ranks per sequence group: they share the samples (and the objective's draws)
   std::function<void(torch::nn::Module&)> broadcast_parameters;
   std::function<void()> after_backward;
   std::function<double(double)> reduce_sum;
@@ -44,6 +45,9 @@ struct DistHooks {
   bool sharded_optimizer = false;
 
   bool is_main() const { return rank == 0; }
+  // Data-parallel coordinates: which slice of the global batch this rank's sequence group processes.
+  int data_rank() const { return rank / sequence_parallel; }
+  int data_world() const { return world_size / sequence_parallel; }
   void call_broadcast(torch::nn::Module& m) const { if (broadcast_parameters) broadcast_parameters(m); }
   void call_after_backward() const { if (after_backward) after_backward(); }
   double sum(double v) const { return reduce_sum ? reduce_sum(v) : v; }

@@ -64,12 +64,12 @@ Trainer::Trainer(TrainerConfig cfg, std::shared_ptr<TrainTask> task,
   std::vector<std::string> buckets;
   buckets.reserve(train_indices.size());
   for (int64_t i : train_indices) buckets.push_back(dataset_->bucket_of(i));
-  for (const auto& b : buckets) global_batches_[b] = bucket_batch_size(cfg_.data, b) * hooks_.world_size;
+  for (const auto& b : buckets) global_batches_[b] = bucket_batch_size(cfg_.data, b) * hooks_.data_world();
   const config::DataConfig data_cfg = cfg_.data;
   sampler_ = std::make_unique<BucketBatchSampler>(
       std::move(train_indices), std::move(buckets),
       [data_cfg](const std::string& b) { return bucket_batch_size(data_cfg, b); },
-      static_cast<uint64_t>(cfg_.run.seed), hooks_.rank, hooks_.world_size);
+      static_cast<uint64_t>(cfg_.run.seed), hooks_.data_rank(), hooks_.data_world());
 }
 
 Trainer::~Trainer() = default;
@@ -94,9 +94,10 @@ StepResult Trainer::train_step() {
   batch.text = batch.text.to(device_);
   batch.text_mask = batch.text_mask.to(device_);
   batch.pooled = batch.pooled.to(device_);
-  // The sampler gives every rank an equal contiguous slice of the global batch, in rank order.
-  batch.global_batch = static_cast<int64_t>(indices.size()) * hooks_.world_size;
-  batch.global_offset = static_cast<int64_t>(indices.size()) * hooks_.rank;
+  // The sampler gives every rank an equal contiguous slice of the global batch, in rank order (the ranks
+  // of a sequence group share theirs: data_rank / data_world).
+  batch.global_batch = static_cast<int64_t>(indices.size()) * hooks_.data_world();
+  batch.global_offset = static_cast<int64_t>(indices.size()) * hooks_.data_rank();
 
   // Every random number of this step comes from (seed, step): the objective's generator has the same
   // seed on every rank and draws for the global batch (sliced per rank), so N ranks train exactly like
@@ -143,7 +144,7 @@ StepResult Trainer::train_step() {
   zero_gradients(params);
   last_lr_ = r.lr;
   step_ = r.step;
-  r.global_batch = static_cast<int64_t>(indices.size()) * hooks_.world_size;
+  r.global_batch = static_cast<int64_t>(indices.size()) * hooks_.data_world();
   consumed_samples_ += r.global_batch;
   r.tokens = r.global_batch * task_->tokens_per_sample(batch.latents.sizes().slice(1).vec());
   r.seconds = std::chrono::duration<double>(clock::now() - t0).count();
@@ -169,7 +170,8 @@ double Trainer::validation_loss(std::map<double, double>* per_t) {
   for (size_t ti = 0; ti < ts.size(); ++ti) {
     double sum = 0, count = 0;
     for (size_t b = 0; b < batches.size(); ++b) {
-      if (static_cast<int>(b % hooks_.world_size) != hooks_.rank) continue;
+      // Sequence groups take the same batches (every rank of a group adds it: numerator and count alike).
+      if (static_cast<int>(b % hooks_.data_world()) != hooks_.data_rank()) continue;
       data::LatentBatch batch = data::collate(*dataset_, batches[b]);
       batch.latents = batch.latents.to(device_);
       batch.text = batch.text.to(device_);

@@ -72,6 +72,9 @@ class Context {
   // Both contiguous, same dtype and device. World size 1: a copy.
   void all_gather_into(torch::Tensor& full, const torch::Tensor& shard);
   void reduce_scatter_sum(torch::Tensor& shard, const torch::Tensor& full);
+  // All-to-all with equal splits along dim 0 (c10d alltoall_base): chunk j of `in` goes to rank j, chunk
+  // i of `out` comes from rank i. dim 0 of both must be world_size. World size 1: a copy.
+  void all_to_all(torch::Tensor& out, const torch::Tensor& in);
   // Metric helpers: the mean / sum / max of a scalar over ranks (fp64 on the wire).
   double mean(double value);
   double sum(double value);

@@ -25,34 +25,36 @@ constexpr double kShardedWeightTol = 5e-5;
 
 // tiny_cpu with per-rank batch sizes = global / ranks (global 8 for images, 4 for clips), checkpoints every
 // 2 steps.
-fs::path sharded_config(const fs::path& dir, int ranks, const std::string& strategy) {
-  const fs::path p = dir / fmt::format("{}_{}.yaml", strategy, ranks);
+// With sequence parallel `sp`, the ranks of a group share their samples: per-rank = global / (ranks / sp).
+fs::path sharded_config(const fs::path& dir, int ranks, const std::string& strategy, int sp = 1) {
+  const fs::path p = dir / fmt::format("{}_{}_sp{}.yaml", strategy, ranks, sp);
+  const int data_world = ranks / sp;
   vdf::write_file_atomic(p, fmt::format(R"(_base_: [{}]
 data:
   bucket_batch:
     - {{bucket: "1x8x8", batch_size: {}}}
     - {{bucket: "4x8x8", batch_size: {}}}
-distributed: {{strategy: {}, timeout_s: 60}}
+distributed: {{strategy: {}, sequence_parallel: {}, timeout_s: 60}}
 train: {{steps: 8, ckpt_every: 2, keep_last: 10, val_every: 4, warmup_steps: 2}}
 )",
-                                        (source_dir() / "configs/train/tiny_cpu.yaml").string(), 8 / ranks,
-                                        4 / ranks, strategy));
+                                        (source_dir() / "configs/train/tiny_cpu.yaml").string(), 8 / data_world,
+                                        4 / data_world, strategy, sp));
   return p;
 }
 
 std::string train_command(const fs::path& dir, const std::string& run, int ranks, const std::string& strategy,
-                          const std::string& extra = "") {
+                          const std::string& extra = "", int sp = 1) {
   std::string cmd = fmt::format("{} train --config {} run.root={} run.name={} run.threads=1 {}", vdf_exe(),
-                                sharded_config(dir, ranks, strategy).string(), dir.string(), run, extra);
+                                sharded_config(dir, ranks, strategy, sp).string(), dir.string(), run, extra);
   if (ranks > 1)
     cmd = fmt::format("{} launch --nproc-per-node {} --master-port {} --grace-s 3 -- {}", vdf_exe(), ranks,
                       free_port(), cmd);
-  return "env -u RANK -u WORLD_SIZE -u LOCAL_RANK OMP_NUM_THREADS=1 " + cmd + " 2>&1";
+  return "env -u RANK -u WORLD_SIZE -u LOCAL_RANK OMP_NUM_THREADS=1 " + cmd;
 }
 
 void train_run(const fs::path& dir, const std::string& run, int ranks, const std::string& strategy,
-               const std::string& extra = "") {
-  auto r = run_command(train_command(dir, run, ranks, strategy, extra));
+               const std::string& extra = "", int sp = 1) {
+  auto r = run_command(train_command(dir, run, ranks, strategy, extra, sp) + " 2>&1");
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
 }
@@ -128,7 +130,7 @@ TEST_CASE("elastic resume: 1 -> 2 -> 4 ranks across strategies continues the 1-p
   // The same run directory: steps 1-4 on 1 rank (ddp), 5-6 on 2 ranks (zero2), 7-8 on 4 ranks (zero3).
   train_run(dir.path(), "el", 1, "ddp", "train.steps=4");
   train_run(dir.path(), "el", 2, "zero2", "train.steps=6");
-  auto r = run_command(train_command(dir.path(), "el", 4, "zero3"));
+  auto r = run_command(train_command(dir.path(), "el", 4, "zero3") + " 2>&1");
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   CHECK(r.output.find("elastic resume: world size 2 -> 4 with the same global batches") != std::string::npos);
@@ -139,7 +141,7 @@ TEST_CASE("elastic resume: 1 -> 2 -> 4 ranks across strategies continues the 1-p
   train_run(dir.path(), "z2r", 2, "zero2", "train.steps=6");
   CHECK(max_weight_diff(weights_at(dir.path(), "z2", 6), weights_at(dir.path(), "z2r", 6)) == 0.0);
   // A global batch change is refused naming the bucket.
-  r = run_command(train_command(dir.path(), "el", 2, "zero2", "train.steps=10 data.bucket_batch=[]"));
+  r = run_command(train_command(dir.path(), "el", 2, "zero2", "train.steps=10 data.bucket_batch=[]") + " 2>&1");
   CHECK(r.exit_code != 0);
   CHECK(r.output.find("the global batch sizes differ") != std::string::npos);
 }
@@ -149,7 +151,7 @@ TEST_CASE("SIGKILL mid-run, then resume on another world size and strategy", "[e
   train_run(dir.path(), "ref", 1, "ddp");
   // 2 ranks of zero3 in the background (own process group), killed with SIGKILL once step 4 is saved.
   const std::string cmd = "setsid " + train_command(dir.path(), "k", 2, "zero3") + " > " + (dir / "k.log").string() +
-                          " & echo $!";
+                          " 2>&1 < /dev/null & echo $!";
   auto started = run_command(cmd);
   const int pid = std::stoi(started.output);
   const auto t0 = std::chrono::steady_clock::now();
@@ -161,7 +163,7 @@ TEST_CASE("SIGKILL mid-run, then resume on another world size and strategy", "[e
   const bool finished = fs::exists(dir / "k/checkpoints/step_0000008/state.json");
   INFO("killed " << (finished ? "after" : "before") << " the end");
   // Resume on 1 rank with zero2 (auto-resume from the newest intact checkpoint).
-  auto r = run_command(train_command(dir.path(), "k", 1, "zero2"));
+  auto r = run_command(train_command(dir.path(), "k", 1, "zero2") + " 2>&1");
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   check_matches_reference(dir.path(), "k", "SIGKILL + resume 2 (zero3) -> 1 (zero2)");
@@ -187,7 +189,7 @@ BackgroundJob start_and_wait_for_step2(const fs::path& dir, const std::string& r
   BackgroundJob job;
   job.log = dir / (run + ".log");
   auto started = run_command("setsid " + train_command(dir, run, 2, "zero3", "train.steps=200 " + extra) + " > " +
-                             job.log.string() + " & echo $!");
+                             job.log.string() + " 2>&1 < /dev/null & echo $!");
   job.pid = std::stoi(started.output);
   const auto t0 = std::chrono::steady_clock::now();
   while (!fs::exists(dir / run / "checkpoints/step_0000002/state.json") && seconds_since(t0) < 120)
@@ -240,4 +242,30 @@ TEST_CASE("zero3: a killed or hung rank ends the job within the timeout, naming 
     CHECK(out.find("rank 0 of 2: collective") != std::string::npos);
     CHECK(out.find("(timeout 4 s): a peer rank crashed or hangs") != std::string::npos);
   }
+}
+
+TEST_CASE("sequence parallel (Ulysses) on 2 ranks, and with zero2, matches the 1-process run", "[e2e][sharded][sp]") {
+  TempDir dir("vdf-train-sp");
+  train_run(dir.path(), "ref", 1, "ddp");
+  // Both ranks process every sample (global batch 8 / 4 on each), each half of its tokens.
+  train_run(dir.path(), "sp2", 2, "ddp", "", 2);
+  check_matches_reference(dir.path(), "sp2", "sequence parallel x2 (ddp)");
+  train_run(dir.path(), "sp2z", 2, "zero2", "", 2);
+  check_matches_reference(dir.path(), "sp2z", "sequence parallel x2 + zero2");
+}
+
+TEST_CASE("sequence parallel: heads or tokens that do not divide are errors before step 1", "[e2e][sharded][sp]") {
+  TempDir dir("vdf-train-sp-bad");
+  // patch 1x8x8: the 1x8x8 bucket has 1 token per sample.
+  auto r = run_command(train_command(dir.path(), "tok", 2, "ddp", "model.patch=[1,8,8]", 2) + " 2>&1");
+  CHECK(r.exit_code != 0);
+  CHECK(r.output.find("bucket 1x8x8 has 1 tokens per sample (patch 1x8x8), not divisible by 2") != std::string::npos);
+  // 4 heads over a group of 3.
+  vdf::write_file_atomic(dir / "sp3.yaml", fmt::format("_base_: [{}]\ndistributed: {{sequence_parallel: 3}}\n",
+                                                       (source_dir() / "configs/train/tiny_cpu.yaml").string()));
+  r = run_command(fmt::format("env -u RANK -u WORLD_SIZE OMP_NUM_THREADS=1 {} launch --nproc-per-node 3 --master-port {} "
+                              "-- {} train --config {} run.root={} run.name=h 2>&1",
+                              vdf_exe(), free_port(), vdf_exe(), (dir / "sp3.yaml").string(), dir.path().string()));
+  CHECK(r.exit_code != 0);
+  CHECK(r.output.find("distributed.sequence_parallel 3 must divide model.heads 4") != std::string::npos);
 }

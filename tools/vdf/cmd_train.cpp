@@ -35,6 +35,7 @@ void run(const TrainOptions& o) {
   const train::DatasetDims dims = train::check_model_fits_dataset(cfg.model, *dataset);
   torch::manual_seed(cfg.run.seed);  // model initialization
   auto task = std::make_shared<train::DitTask>(cfg.model, cfg.diffusion, dims.latent_shape, dims.text_len);
+  train::attach_sequence_parallel(*dp, *task, *dataset);
   train::TrainerOptions options;
   options.command_line = o.config.command_line("vdf train");
   options.device = dp->context().device();  // cuda:<LOCAL_RANK> for one GPU per local rank

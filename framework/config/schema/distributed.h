@@ -51,8 +51,7 @@ struct DistributedConfig {
   void validate(const Check& c) const {
     c.require(timeout_s > 0, "timeout_s", timeout_s, "a positive number of seconds");
     c.require(bucket_mb > 0, "bucket_mb", bucket_mb, "a positive size in MiB");
-    c.require(sequence_parallel == 1, "sequence_parallel", sequence_parallel,
-              "1 (Ulysses sequence parallelism is not implemented yet)");
+    c.require(sequence_parallel >= 1, "sequence_parallel", sequence_parallel, ">= 1 (ranks per sequence group)");
     c.require(master_port >= 0 && master_port <= 65535, "master_port", master_port, "0..65535");
   }
 };

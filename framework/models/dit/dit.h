@@ -19,6 +19,7 @@
 
 #include "framework/config/schema/model.h"
 #include "framework/models/block_loop.h"
+#include "framework/models/sequence_parallel.h"
 #include "framework/models/dit/block.h"
 #include "framework/models/dit/layers.h"
 #include "framework/models/dit/patchify.h"
@@ -64,6 +65,10 @@ struct DitImpl : torch::nn::Module, models::BlockLoop {
   AttnMode block_mode(int64_t i) const;
   // models::BlockLoop (sharded data parallel watches the block loop through it).
   int64_t num_blocks() const override { return cfg_.depth; }
+  // Sequence parallelism (framework/models/sequence_parallel.h): each rank of the group runs the blocks
+  // on its slice of every sample's tokens. Needs model.attention full and heads divisible by the degree
+  // (vdf::Error otherwise); the token count is checked per forward. nullptr: off.
+  void set_sequence_parallel(std::shared_ptr<models::SequenceParallel> sp);
   std::string block_path(int64_t index) const override { return "blocks." + std::to_string(index); }
 
   PatchEmbed x_embedder{nullptr};
@@ -78,6 +83,7 @@ struct DitImpl : torch::nn::Module, models::BlockLoop {
   const std::vector<torch::Tensor>& positional(const Grid& grid, const torch::Device& device);
 
   config::DitConfig cfg_;
+  std::shared_ptr<models::SequenceParallel> sequence_parallel_;
   Patch patch_{1, 1, 1};
   std::map<std::string, std::vector<torch::Tensor>> pos_cache_;
   std::mutex pos_mutex_;
