@@ -1,5 +1,7 @@
 #include "framework/distributed/ulysses.h"
 
+#include <torch/csrc/autograd/custom_function.h>
+
 #include "framework/core/error.h"
 
 namespace vdf::distributed {
