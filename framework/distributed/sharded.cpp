@@ -225,11 +225,11 @@ int64_t ShardedDataParallel::resident_parameter_elements() const {
   return n;
 }
 
-void ShardedDataParallel::gather_unit(Unit& u) {
+void ShardedDataParallel::gather_unit(Unit& u, bool exact) {
   torch::NoGradGuard no_grad;
   if (!u.gathered) sharded_alloc_storage(u.full, u.bytes);
   torch::Tensor alias = sharded_alias(u.full);
-  const torch::ScalarType wire = sharded_wire_dtype(comm_dtype_);
+  const torch::ScalarType wire = exact ? alias.scalar_type() : sharded_wire_dtype(comm_dtype_);
   if (wire == alias.scalar_type()) {
     ctx_->all_gather_into(alias, u.master.to(wire));
   } else {
@@ -292,13 +292,13 @@ double ShardedDataParallel::combine_grad_norm(double local_norm) {
 }
 
 void ShardedDataParallel::after_optimizer_step() {
-  for (auto& u : units_) gather_unit(*u);
+  for (auto& u : units_) gather_unit(*u, /*exact=*/true);
   if (strategy_ == config::DistStrategy::zero3) pinned_ = true;
 }
 
 void ShardedDataParallel::gather_all() {
   for (auto& u : units_)
-    if (!u->gathered) gather_unit(*u);
+    if (!u->gathered) gather_unit(*u, /*exact=*/true);
   pinned_ = true;
 }
 
@@ -315,7 +315,7 @@ void ShardedDataParallel::release() {
 void ShardedDataParallel::on_before_block(int64_t index, const torch::Tensor& input) {
   if (index < 0 || index >= static_cast<int64_t>(block_unit_.size()) || !block_unit_[index] || pinned_) return;
   Unit* u = block_unit_[index];
-  if (!u->gathered) gather_unit(*u);
+  if (!u->gathered) gather_unit(*u, /*exact=*/false);
   if (input.requires_grad() && torch::GradMode::is_enabled()) {
     // The gradient of the block's input is complete: the block's backward is done, free its parameters.
     input.register_hook([this, u](const at::TensorBase&) {
@@ -330,7 +330,7 @@ void ShardedDataParallel::on_after_block(int64_t index, const torch::Tensor& out
   if (output.requires_grad() && torch::GradMode::is_enabled()) {
     // Backward reaches this block next: gather its parameters again (its saved activations need them).
     output.register_hook([this, u](const at::TensorBase&) {
-      if (!u->gathered) gather_unit(*u);
+      if (!u->gathered) gather_unit(*u, /*exact=*/false);
     });
   }
   free_unit(*u);

@@ -19,8 +19,10 @@
 //        activations refer to the same storage, so they see the re-gathered values (FSDP's technique).
 //        The root unit stays gathered. gather_all() / release() bracket whole-model reads (EMA update,
 //        checkpoint, validation), during which block gathers are no-ops.
-// comm_dtype bfloat16: gradients are reduce-scattered and parameters all-gathered in bf16 (so the module
-// computes with bf16-rounded copies of the fp32 masters, as FSDP's mixed precision does).
+// comm_dtype bfloat16: gradients are reduce-scattered in bf16, and zero3's per-block gathers for forward
+// and backward all-gather parameters in bf16 (the blocks compute with bf16-rounded copies of the fp32
+// masters, as FSDP's mixed precision does). Whole-model gathers (after the optimizer step: EMA update,
+// checkpoints; zero2's replicated parameters) stay exact, so checkpoints hold the fp32 masters.
 #pragma once
 #include <torch/torch.h>
 
@@ -86,7 +88,9 @@ class ShardedDataParallel {
   void on_after_block(int64_t index, const torch::Tensor& output);
 
  private:
-  void gather_unit(Unit& u);
+  // exact: in the parameters' own dtype (whole-model reads: EMA update, checkpoint, zero2's update);
+  // otherwise in comm_dtype (zero3's per-block gathers for compute).
+  void gather_unit(Unit& u, bool exact);
   void free_unit(Unit& u);
 
   std::shared_ptr<Context> ctx_;
