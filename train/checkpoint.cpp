@@ -260,7 +260,7 @@ TensorMap reshard_optimizer_state(const TensorMap& saved, const TensorMap& model
   return out;
 }
 
-CheckpointState load_checkpoint(const fs::path& dir, bool weights_only) {
+CheckpointState read_checkpoint_state(const fs::path& dir) {
   return with_context(fmt::format("reading checkpoint {}", dir.string()), [&] {
     CheckpointState s;
     VDF_CHECK(fs::exists(dir / "state.json"), "no state.json (not a complete checkpoint directory)");
@@ -283,6 +283,13 @@ CheckpointState load_checkpoint(const fs::path& dir, bool weights_only) {
       fail("state.json: {}", e.what());
     }
     s.config_yaml = read_file(dir / "config.yaml");
+    return s;
+  });
+}
+
+CheckpointState load_checkpoint(const fs::path& dir, bool weights_only) {
+  CheckpointState s = read_checkpoint_state(dir);
+  return with_context(fmt::format("reading checkpoint {}", dir.string()), [&] {
     s.model = tensor_io::load_safetensors(dir / "model.safetensors");
     s.ema = tensor_io::load_safetensors(dir / "ema.safetensors");
     if (!weights_only) {

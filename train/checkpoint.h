@@ -86,6 +86,8 @@ std::vector<fs::path> list_checkpoints(const fs::path& checkpoints_root);
 // Removes ".tmp-*" leftovers of interrupted writes.
 void remove_checkpoint_temporaries(const fs::path& checkpoints_root);
 
+// state.json and config.yaml only (no tensors).
+CheckpointState read_checkpoint_state(const fs::path& dir);
 // Reads a checkpoint directory. With weights_only, only model/ema/state.json/config.yaml are read.
 CheckpointState load_checkpoint(const fs::path& dir, bool weights_only = false);
 

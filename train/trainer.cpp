@@ -233,6 +233,8 @@ void Trainer::resume_from(const fs::path& dir) {
   for (const auto& d : check_resume_config(s.config_yaml, cfg_.resolved_yaml, resume_allowed_keys(), dir.string()))
     VDF_INFO("resume: {} changed {} -> {} (allowed)", d.key, d.before, d.after);
   check_elastic_resume(s.world_size, s.global_batches, hooks_.world_size, global_batches_, dir.string());
+  if (s.world_size != hooks_.world_size)
+    VDF_INFO("elastic resume: world size {} -> {} with the same global batches", s.world_size, hooks_.world_size);
   tensor_io::LoadOptions model_weights;
   model_weights.source = (dir / "model.safetensors").string();
   model_weights.what = "checkpoint";
@@ -282,8 +284,6 @@ void check_elastic_resume(int saved_world, const std::map<std::string, int64_t>&
             "cannot resume {} with world size {} (saved with {}): the global batch sizes differ ({}); set the "
             "per-rank data.batch_size / data.bucket_batch so that per-rank batch x world size stays the same",
             checkpoint, world, saved_world, bad);
-  if (saved_world != world)
-    VDF_INFO("elastic resume: world size {} -> {} with the same global batches", saved_world, world);
 }
 
 void Trainer::log_step(const StepResult& r) {
@@ -329,7 +329,9 @@ void Trainer::run() {
     remove_checkpoint_temporaries(paths_.checkpoints);
     // Before touching config.yaml: a mismatched resume must fail without rewriting the run's files.
     if (ckpt) {
-      check_resume_config(read_file(*ckpt / "config.yaml"), cfg_.resolved_yaml, resume_allowed_keys(), ckpt->string());
+      const CheckpointState saved = read_checkpoint_state(*ckpt);
+      check_resume_config(saved.config_yaml, cfg_.resolved_yaml, resume_allowed_keys(), ckpt->string());
+      check_elastic_resume(saved.world_size, saved.global_batches, hooks_.world_size, global_batches_, ckpt->string());
     }
     prepare_run_directory(paths_, options_.command_line, cfg_.resolved_yaml);
     log::add_file_sink(paths_.log.string());

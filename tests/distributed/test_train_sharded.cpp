@@ -97,21 +97,27 @@ void check_reference_moved(const fs::path& dir) {
 
 }  // namespace
 
-TEST_CASE("vdf train zero2 / zero3 on 1 and 2 ranks match the 1-process DDP run", "[e2e][sharded]") {
-  TempDir dir("vdf-train-sharded");
+void check_one_and_two_ranks(const std::string& strategy) {
+  TempDir dir("vdf-train-" + strategy);
   train_run(dir.path(), "ref", 1, "ddp");
   check_reference_moved(dir.path());
-  for (const std::string strategy : {"zero2", "zero3"}) {
-    for (int ranks : {1, 2}) {
-      const std::string run = fmt::format("{}_{}", strategy, ranks);
-      train_run(dir.path(), run, ranks, strategy);
-      check_matches_reference(dir.path(), run, fmt::format("{} x{}", strategy, ranks));
-      if (ranks == 2) {  // each rank wrote its optimizer shard
-        CHECK(fs::exists(dir / run / "checkpoints/step_0000008/optimizer.rank00001.safetensors"));
-        CHECK_FALSE(fs::exists(dir / run / "checkpoints/step_0000008/optimizer.safetensors"));
-      }
+  for (int ranks : {1, 2}) {
+    const std::string run = fmt::format("{}_{}", strategy, ranks);
+    train_run(dir.path(), run, ranks, strategy);
+    check_matches_reference(dir.path(), run, fmt::format("{} x{}", strategy, ranks));
+    if (ranks == 2) {  // each rank wrote its optimizer shard
+      CHECK(fs::exists(dir / run / "checkpoints/step_0000008/optimizer.rank00001.safetensors"));
+      CHECK_FALSE(fs::exists(dir / run / "checkpoints/step_0000008/optimizer.safetensors"));
     }
   }
+}
+
+TEST_CASE("vdf train zero2 on 1 and 2 ranks matches the 1-process DDP run", "[e2e][sharded]") {
+  check_one_and_two_ranks("zero2");
+}
+
+TEST_CASE("vdf train zero3 on 1 and 2 ranks matches the 1-process DDP run", "[e2e][sharded]") {
+  check_one_and_two_ranks("zero3");
 }
 
 TEST_CASE("vdf train zero3 with bf16 communication stays close to the fp32 run", "[e2e][sharded]") {
@@ -137,30 +143,44 @@ TEST_CASE("vdf train zero2 / zero3 on 4 ranks match the 1-process DDP run", "[e2
   }
 }
 
-TEST_CASE("elastic resume: 1 -> 2 -> 4 ranks across strategies continues the 1-process run", "[e2e][sharded][elastic]") {
+// Leg `ranks`/`strategy` of the run directory "el", resuming from checkpoint `from` (so that train.steps,
+// hence the LR schedule, stays the run's).
+void elastic_leg(const fs::path& dir, int ranks, const std::string& strategy, const std::string& from, int before) {
+  auto r = run_command(train_command(dir, "el", ranks, strategy, "--resume-from " + from) + " 2>&1");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.output.find(fmt::format("elastic resume: world size {} -> {} with the same global batches", before, ranks)) !=
+        std::string::npos);
+}
+
+TEST_CASE("elastic resume: 1 (ddp) -> 2 ranks (zero2) continues the 1-process run; a global batch change is refused",
+          "[e2e][sharded][elastic]") {
   TempDir dir("vdf-train-elastic");
   train_run(dir.path(), "ref", 1, "ddp");
-  // One run directory: steps 1-4 on 1 rank (ddp), 5-6 on 2 ranks (zero2), 7-8 on 4 ranks (zero3). The legs
-  // resume from named checkpoints (--resume-from) so that train.steps, hence the LR schedule, is the same.
   train_run(dir.path(), "el", 1, "ddp");
-  auto r = run_command(train_command(dir.path(), "el", 2, "zero2", "--resume-from step_0000004") + " 2>&1");
-  INFO(r.output);
-  REQUIRE(r.exit_code == 0);
-  CHECK(r.output.find("elastic resume: world size 1 -> 2 with the same global batches") != std::string::npos);
-  r = run_command(train_command(dir.path(), "el", 4, "zero3", "--resume-from step_0000006") + " 2>&1");
-  INFO(r.output);
-  REQUIRE(r.exit_code == 0);
-  CHECK(r.output.find("elastic resume: world size 2 -> 4 with the same global batches") != std::string::npos);
-  check_matches_reference(dir.path(), "el", "elastic 1 (ddp) -> 2 (zero2) -> 4 (zero3)");
-  // Same world size and strategy: resuming is bit-exact (a second pass over steps 5-8 from step 4).
-  train_run(dir.path(), "z2", 2, "zero2");
-  const auto first = weights_at(dir.path(), "z2", 8);
-  train_run(dir.path(), "z2", 2, "zero2", "--resume-from step_0000004");
-  CHECK(max_weight_diff(first, weights_at(dir.path(), "z2", 8)) == 0.0);
-  // A global batch change is refused naming the bucket.
-  r = run_command(train_command(dir.path(), "el", 2, "zero2", "train.steps=10 data.bucket_batch=[]") + " 2>&1");
+  elastic_leg(dir.path(), 2, "zero2", "step_0000004", 1);
+  check_matches_reference(dir.path(), "el", "elastic 1 (ddp) -> 2 (zero2)");
+  auto r = run_command(train_command(dir.path(), "el", 2, "zero2", "train.steps=10 data.bucket_batch=[]") + " 2>&1");
   CHECK(r.exit_code != 0);
   CHECK(r.output.find("the global batch sizes differ") != std::string::npos);
+}
+
+TEST_CASE("elastic resume: 1 (ddp) -> 2 (zero2) -> 4 ranks (zero3) continues the 1-process run", "[e2e][sharded][elastic][slow]") {
+  TempDir dir("vdf-train-elastic4");
+  train_run(dir.path(), "ref", 1, "ddp");
+  // One run directory: steps 1-4 on 1 rank (ddp), 5-6 on 2 ranks (zero2), 7-8 on 4 ranks (zero3).
+  train_run(dir.path(), "el", 1, "ddp");
+  elastic_leg(dir.path(), 2, "zero2", "step_0000004", 1);
+  elastic_leg(dir.path(), 4, "zero3", "step_0000006", 2);
+  check_matches_reference(dir.path(), "el", "elastic 1 (ddp) -> 2 (zero2) -> 4 (zero3)");
+}
+
+TEST_CASE("resume on the same world size and strategy (zero2, 2 ranks) is bit-exact", "[e2e][sharded][elastic]") {
+  TempDir dir("vdf-train-same");
+  train_run(dir.path(), "z2", 2, "zero2");
+  const auto first = weights_at(dir.path(), "z2", 8);
+  train_run(dir.path(), "z2", 2, "zero2", "--resume-from step_0000004");  // steps 5-8 a second time
+  CHECK(max_weight_diff(first, weights_at(dir.path(), "z2", 8)) == 0.0);
 }
 
 TEST_CASE("SIGKILL mid-run, then resume on another world size and strategy", "[e2e][sharded][elastic]") {
@@ -201,11 +221,12 @@ struct BackgroundJob {
   fs::path log;
 };
 
-// A 2-rank zero3 `vdf train` in its own session, started when step 2 is checkpointed.
-BackgroundJob start_and_wait_for_step2(const fs::path& dir, const std::string& run, const std::string& extra) {
+// A 2-rank `vdf train` in its own session, returned once step 2 is checkpointed.
+BackgroundJob start_and_wait_for_step2(const fs::path& dir, const std::string& run, const std::string& extra,
+                                       const std::string& strategy = "zero3", int sp = 1) {
   BackgroundJob job;
   job.log = dir / (run + ".log");
-  auto started = run_command("setsid " + train_command(dir, run, 2, "zero3", "train.steps=200 " + extra) + " > " +
+  auto started = run_command("setsid " + train_command(dir, run, 2, strategy, "train.steps=200 " + extra, sp) + " > " +
                              job.log.string() + " 2>&1 < /dev/null & echo $!");
   job.pid = std::stoi(started.output);
   const auto t0 = std::chrono::steady_clock::now();
@@ -229,10 +250,22 @@ double wait_for_exit(const BackgroundJob& job, double limit_s) {
 
 }  // namespace
 
-TEST_CASE("zero3: a killed or hung rank ends the job within the timeout, naming the rank", "[e2e][sharded][fault]") {
+TEST_CASE("zero3 / sequence parallel: a killed or hung rank ends the job within the timeout", "[e2e][sharded][fault]") {
   TempDir dir("vdf-train-sharded-fault");
   SECTION("SIGKILL of rank 1 while the ranks all-gather / reduce-scatter every block") {
     auto job = start_and_wait_for_step2(dir.path(), "kill", "distributed.timeout_s=20");
+    const int victim = rank_pid(job.pid, 1);
+    REQUIRE(victim > 0);
+    ::kill(victim, SIGKILL);
+    const double secs = wait_for_exit(job, 30);
+    const std::string out = vdf::read_file(job.log);
+    INFO(out);
+    CHECK(secs >= 0);
+    CHECK(out.find("rank 1 (local rank 1") != std::string::npos);
+    CHECK(out.find("killed by signal 9 (SIGKILL)") != std::string::npos);
+  }
+  SECTION("SIGKILL of rank 1 of a sequence-parallel run (all-to-alls in every attention)") {
+    auto job = start_and_wait_for_step2(dir.path(), "kill_sp", "distributed.timeout_s=20", "ddp", 2);
     const int victim = rank_pid(job.pid, 1);
     REQUIRE(victim > 0);
     ::kill(victim, SIGKILL);
