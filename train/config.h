@@ -49,8 +49,9 @@ struct TrainConfig {
   int64_t ckpt_every = 500;          // checkpoint every N steps (and at the last step); 0 = only last
   int64_t keep_last = 3;             // keep this many checkpoints
   ResumeMode resume = ResumeMode::automatic;  // auto: resume when the run dir has a checkpoint
+  std::string resume_from;           // a checkpoint directory (or name under <run>/checkpoints) to resume from
   std::vector<std::string> resume_allow_changes{
-      "train.steps", "train.log_every", "train.ckpt_every", "train.keep_last", "train.resume",
+      "train.steps", "train.log_every", "train.ckpt_every", "train.keep_last", "train.resume", "train.resume_from",
       "train.val_every", "train.sample_every", "train.sample_prompts", "train.sample_shape", "train.sample_fps", "train.max_consecutive_skips",
       "train.tensorboard",
       "train.memory_check", "train.memory_budget_gb", "model.checkpoint_blocks", "model.grad_checkpointing",
@@ -95,6 +96,7 @@ struct TrainConfig {
     v("ckpt_every", ckpt_every, "checkpoint every N steps and at the last step (0 = last only)");
     v("keep_last", keep_last, "number of checkpoints kept");
     v("resume", resume, "auto: when the run directory has a checkpoint; always: error when it has none");
+    v("resume_from", resume_from, "resume from this checkpoint (path, or name such as step_0000100) instead of the newest intact one");
     v("resume_allow_changes", resume_allow_changes, "config keys that may differ from the run's on resume");
     v("val_every", val_every, "held-out validation loss every N steps (0 = off)");
     v("val_timesteps", val_timesteps, "timesteps in [0,1] at which validation loss is measured");

@@ -10,6 +10,7 @@
 #include "framework/config/schema/distributed.h"
 #include "framework/distributed/data_parallel.h"
 #include "train/dist_hooks.h"
+#include "train/dit_task.h"
 
 namespace vdf::train {
 
@@ -27,5 +28,11 @@ std::string agree_on_run_name(distributed::DataParallel& dp, const std::string& 
 // gradient hooks; later calls (after a resume loaded weights on every rank) only re-broadcast. A single
 // process gets the defaults (rank 0 of 1, no-op hooks).
 DistHooks data_parallel_hooks(std::shared_ptr<distributed::DataParallel> dp, const std::string& resolved_yaml);
+
+// distributed.sequence_parallel > 1: each sample's tokens split over the ranks (Ulysses attention; this
+// round the group is the whole job). Errors before step 1 when the world size, model.heads or a bucket's
+// token count does not fit. No-op for 1.
+// Model families other than the DiT have no sequence-parallel attention yet: a config asking for it is refused.
+void attach_sequence_parallel(distributed::DataParallel& dp, TrainTask& task, const data::LatentDataset& dataset);
 
 }  // namespace vdf::train

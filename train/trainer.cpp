@@ -53,8 +53,10 @@ Trainer::Trainer(TrainerConfig cfg, std::shared_ptr<TrainTask> task,
   const auto& tc = cfg_.train;
   task_->module().to(device_);
   task_->module().train();
-  optimizer_ = std::make_unique<AdamW>(collect_parameters(task_->module(), tc.no_decay),
-                                       AdamWOptions{tc.beta1, tc.beta2, tc.eps, tc.weight_decay});
+  std::vector<NamedParameter> params = collect_parameters(task_->module(), tc.no_decay);
+  // Sharded strategies: the optimizer updates only this rank's pieces of the fp32 master shard.
+  if (hooks_.optimizer_parameters) params = hooks_.optimizer_parameters(task_->module(), std::move(params));
+  optimizer_ = std::make_unique<AdamW>(std::move(params), AdamWOptions{tc.beta1, tc.beta2, tc.eps, tc.weight_decay});
   ema_ = std::make_unique<Ema>(task_->module(), tc.ema_decay, tc.ema_start);
 
   std::vector<int64_t> train_indices;
@@ -63,11 +65,12 @@ Trainer::Trainer(TrainerConfig cfg, std::shared_ptr<TrainTask> task,
   std::vector<std::string> buckets;
   buckets.reserve(train_indices.size());
   for (int64_t i : train_indices) buckets.push_back(dataset_->bucket_of(i));
+  for (const auto& b : buckets) global_batches_[b] = bucket_batch_size(cfg_.data, b) * hooks_.data_world();
   const config::DataConfig data_cfg = cfg_.data;
   sampler_ = std::make_unique<BucketBatchSampler>(
       std::move(train_indices), std::move(buckets),
       [data_cfg](const std::string& b) { return bucket_batch_size(data_cfg, b); },
-      static_cast<uint64_t>(cfg_.run.seed), hooks_.rank, hooks_.world_size);
+      static_cast<uint64_t>(cfg_.run.seed), hooks_.data_rank(), hooks_.data_world());
 }
 
 Trainer::~Trainer() = default;
@@ -92,9 +95,10 @@ StepResult Trainer::train_step() {
   batch.text = batch.text.to(device_);
   batch.text_mask = batch.text_mask.to(device_);
   batch.pooled = batch.pooled.to(device_);
-  // The sampler gives every rank an equal contiguous slice of the global batch, in rank order.
-  batch.global_batch = static_cast<int64_t>(indices.size()) * hooks_.world_size;
-  batch.global_offset = static_cast<int64_t>(indices.size()) * hooks_.rank;
+  // The sampler gives every rank an equal contiguous slice of the global batch, in rank order (the ranks
+  // of a sequence group share theirs: data_rank / data_world).
+  batch.global_batch = static_cast<int64_t>(indices.size()) * hooks_.data_world();
+  batch.global_offset = static_cast<int64_t>(indices.size()) * hooks_.data_rank();
 
   // Every random number of this step comes from (seed, step): the objective's generator has the same
   // seed on every rank and draws for the global batch (sliced per rank), so N ranks train exactly like
@@ -116,7 +120,8 @@ StepResult Trainer::train_step() {
   hooks_.call_after_backward();
   const bool bad_loss = hooks_.max(std::isfinite(local_loss) ? 0.0 : 1.0) > 0;
   r.loss = hooks_.mean(local_loss);
-  r.grad_norm = global_grad_norm(params);  // gradients are identical on every rank after all-reduce
+  // Replicated: gradients are identical on every rank after all-reduce; sharded: each rank has its slice.
+  r.grad_norm = hooks_.grad_norm(global_grad_norm(params));
   r.lr = learning_rate(cfg_.train, r.step);
   r.skipped = bad_loss || !std::isfinite(r.grad_norm);
   if (r.skipped) {
@@ -133,12 +138,14 @@ StepResult Trainer::train_step() {
     consecutive_skips_ = 0;
     clip_gradients(params, r.grad_norm, cfg_.train.grad_clip);
     optimizer_->step(r.lr);
+    hooks_.call_after_optimizer_step();
     ema_->update(task_->module(), r.step);
   }
+  hooks_.call_release_parameters();
   zero_gradients(params);
   last_lr_ = r.lr;
   step_ = r.step;
-  r.global_batch = static_cast<int64_t>(indices.size()) * hooks_.world_size;
+  r.global_batch = static_cast<int64_t>(indices.size()) * hooks_.data_world();
   consumed_samples_ += r.global_batch;
   r.tokens = r.global_batch * task_->tokens_per_sample(batch.latents.sizes().slice(1).vec());
   r.seconds = std::chrono::duration<double>(clock::now() - t0).count();
@@ -147,6 +154,8 @@ StepResult Trainer::train_step() {
 
 double Trainer::validation_loss(std::map<double, double>* per_t) {
   torch::NoGradGuard no_grad;
+  // zero3: the whole model stays gathered (ranks may get different numbers of validation batches).
+  hooks_.call_gather_parameters();
   task_->module().eval();
   // Held-out samples grouped by bucket (sorted), cut into batches, batches dealt round-robin to ranks.
   std::map<std::string, std::vector<int64_t>> by_bucket;
@@ -162,7 +171,8 @@ double Trainer::validation_loss(std::map<double, double>* per_t) {
   for (size_t ti = 0; ti < ts.size(); ++ti) {
     double sum = 0, count = 0;
     for (size_t b = 0; b < batches.size(); ++b) {
-      if (static_cast<int>(b % hooks_.world_size) != hooks_.rank) continue;
+      // Sequence groups take the same batches (every rank of a group adds it: numerator and count alike).
+      if (static_cast<int>(b % hooks_.data_world()) != hooks_.data_rank()) continue;
       data::LatentBatch batch = data::collate(*dataset_, batches[b]);
       batch.latents = batch.latents.to(device_);
       batch.text = batch.text.to(device_);
@@ -186,40 +196,57 @@ double Trainer::validation_loss(std::map<double, double>* per_t) {
     total += mean;
   }
   task_->module().train();
+  hooks_.call_release_parameters();
   return ts.empty() ? std::nan("") : total / static_cast<double>(ts.size());
 }
 
 fs::path Trainer::save(const fs::path& checkpoints_root) {
+  CheckpointWriter writer;
+  writer.rank = hooks_.rank;
+  writer.sharded_optimizer = hooks_.sharded_optimizer;
+  writer.barrier = hooks_.barrier;
   CheckpointState s;
   s.step = step_;
+  s.optimizer = optimizer_->state_tensors();  // sharded: this rank's pieces; replicated: rank 0 writes it
+  if (!hooks_.is_main()) {
+    hooks_.call_gather_parameters();  // zero3: a collective, every rank takes part
+    hooks_.call_release_parameters();
+    return save_checkpoint(checkpoints_root, s, cfg_.train.keep_last, writer);
+  }
   s.optimizer_steps = optimizer_->step_count();
   s.skipped_total = skipped_total_;
   s.consumed_samples = consumed_samples_;
   s.sampler = sampler_->position();
   s.lr = last_lr_;
   s.world_size = hooks_.world_size;
+  s.global_batches = global_batches_;
   s.config_yaml = cfg_.resolved_yaml;
+  hooks_.call_gather_parameters();
   s.model = tensor_io::state_dict_copy(task_->module());
+  hooks_.call_release_parameters();
   s.ema = ema_->tensors();
-  s.optimizer = optimizer_->state_tensors();
   s.rng = capture_rng_state();
-  return save_checkpoint(checkpoints_root, s, cfg_.train.keep_last);
+  return save_checkpoint(checkpoints_root, s, cfg_.train.keep_last, writer);
 }
 
 void Trainer::resume_from(const fs::path& dir) {
   CheckpointState s = load_checkpoint(dir);
-  for (const auto& d : check_resume_config(s.config_yaml, cfg_.resolved_yaml, cfg_.train.resume_allow_changes, dir.string()))
+  for (const auto& d : check_resume_config(s.config_yaml, cfg_.resolved_yaml, resume_allowed_keys(), dir.string()))
     VDF_INFO("resume: {} changed {} -> {} (allowed)", d.key, d.before, d.after);
-  VDF_CHECK(s.world_size == hooks_.world_size,
-            "cannot resume {} (saved with world size {}) with world size {}: the data order and per-rank slices "
-            "depend on it; resume with the same number of processes",
-            dir.string(), s.world_size, hooks_.world_size);
+  check_elastic_resume(s.world_size, s.global_batches, hooks_.world_size, global_batches_, dir.string());
+  if (s.world_size != hooks_.world_size)
+    VDF_INFO("elastic resume: world size {} -> {} with the same global batches", s.world_size, hooks_.world_size);
   tensor_io::LoadOptions model_weights;
   model_weights.source = (dir / "model.safetensors").string();
   model_weights.what = "checkpoint";
   tensor_io::load_weights(task_->module(), s.model, model_weights);
   with_context((dir / "ema.safetensors").string(), [&] { ema_->load(s.ema); });
-  with_context((dir / "optimizer.safetensors").string(), [&] { optimizer_->load_state(s.optimizer, s.optimizer_steps); });
+  with_context((dir / "optimizer*.safetensors").string(), [&] {
+    // Any world size and strategy: consolidate the saved moments per parameter and cut this rank's part.
+    std::vector<std::string> wanted;
+    for (const auto& p : optimizer_->parameters()) wanted.push_back(p.name);
+    optimizer_->load_state(reshard_optimizer_state(s.optimizer, s.model, wanted), s.optimizer_steps);
+  });
   restore_rng_state(s.rng);
   sampler_->set_position(s.sampler);
   step_ = s.step;
@@ -228,6 +255,36 @@ void Trainer::resume_from(const fs::path& dir) {
   last_lr_ = s.lr;
   consecutive_skips_ = 0;
   VDF_INFO("resumed from {} at step {} (epoch {}, batch {})", dir.string(), step_, s.sampler.epoch, s.sampler.batch);
+}
+
+std::vector<std::string> Trainer::resume_allowed_keys() const {
+  std::vector<std::string> keys = cfg_.train.resume_allow_changes;
+  // Elastic resume: the strategy, world size and per-rank batch sizes may change as long as the global
+  // batches stay the same (check_elastic_resume), which keeps the data order and the objective's draws.
+  for (const char* k : {"distributed", "data.batch_size", "data.bucket_batch", "train.resume_from"}) keys.push_back(k);
+  return keys;
+}
+
+void check_elastic_resume(int saved_world, const std::map<std::string, int64_t>& saved_global,
+                          int world, const std::map<std::string, int64_t>& global, const std::string& checkpoint) {
+  if (saved_global.empty()) {  // format 1 checkpoints did not record the global batches
+    VDF_CHECK(saved_world == world,
+              "cannot resume {} (saved with world size {}) with world size {}: it predates elastic resume "
+              "(no global batch sizes recorded); resume with the same number of processes",
+              checkpoint, saved_world, world);
+    return;
+  }
+  std::string bad;
+  for (const auto& [bucket, n] : global) {
+    auto it = saved_global.find(bucket);
+    const int64_t before = it == saved_global.end() ? -1 : it->second;
+    if (before != n)
+      bad += fmt::format("{}bucket {}: {} before, {} now ({} ranks)", bad.empty() ? "" : "; ", bucket, before, n, world);
+  }
+  VDF_CHECK(bad.empty(),
+            "cannot resume {} with world size {} (saved with {}): the global batch sizes differ ({}); set the "
+            "per-rank data.batch_size / data.bucket_batch so that per-rank batch x world size stays the same",
+            checkpoint, world, saved_world, bad);
 }
 
 void Trainer::log_step(const StepResult& r) {
@@ -252,7 +309,18 @@ void Trainer::log_step(const StepResult& r) {
 void Trainer::run() {
   const auto& tc = cfg_.train;
   const bool main = hooks_.is_main();
+  // Rank 0 verifies the checkpoints' hashes and picks one (train.resume_from, or the newest intact);
+  // every rank resumes from the same.
   std::optional<fs::path> ckpt = find_latest_checkpoint(paths_.checkpoints);
+  if (tc.resume != config::ResumeMode::never || !tc.resume_from.empty()) {
+    std::string chosen;
+    if (main) {
+      auto c = choose_resume_checkpoint(paths_.checkpoints, tc.resume_from);
+      chosen = c ? c->string() : "";
+    }
+    chosen = hooks_.agreed(chosen);
+    ckpt = chosen.empty() ? std::nullopt : std::optional<fs::path>(chosen);
+  }
   if (tc.resume == config::ResumeMode::never && ckpt)
     fail("run directory {} already has checkpoint {} and train.resume=never: use another run.name or remove it",
          paths_.root.string(), ckpt->string());
@@ -263,7 +331,9 @@ void Trainer::run() {
     remove_checkpoint_temporaries(paths_.checkpoints);
     // Before touching config.yaml: a mismatched resume must fail without rewriting the run's files.
     if (ckpt) {
-      check_resume_config(read_file(*ckpt / "config.yaml"), cfg_.resolved_yaml, tc.resume_allow_changes, ckpt->string());
+      const CheckpointState saved = read_checkpoint_state(*ckpt);
+      check_resume_config(saved.config_yaml, cfg_.resolved_yaml, resume_allowed_keys(), ckpt->string());
+      check_elastic_resume(saved.world_size, saved.global_batches, hooks_.world_size, global_batches_, ckpt->string());
     }
     prepare_run_directory(paths_, options_.command_line, cfg_.resolved_yaml);
     log::add_file_sink(paths_.log.string());
@@ -314,10 +384,8 @@ void Trainer::run() {
     }
     const bool ckpt_now = (tc.ckpt_every > 0 && r.step % tc.ckpt_every == 0) || r.step == tc.steps;
     if (ckpt_now && options_.write_run_dir) {
-      if (main) {
-        fs::path dir = save(paths_.checkpoints);
-        VDF_DEBUG("checkpoint {}", dir.string());
-      }
+      fs::path dir = save(paths_.checkpoints);  // every rank: shards, and zero3 gathers the weights
+      if (main) VDF_DEBUG("checkpoint {}", dir.string());
       hooks_.call_barrier();
     }
     if (options_.stop_at_step > 0 && r.step >= options_.stop_at_step) {

@@ -52,6 +52,11 @@ int64_t bucket_batch_size(const config::DataConfig& data, const std::string& buc
 // Resolves run.device ("auto" -> cuda when available).
 torch::Device resolve_device(const std::string& device);
 
+// Resuming on another world size keeps the run identical only if every bucket's global batch is the same;
+// throws vdf::Error naming the buckets that differ (or the world sizes, for checkpoints without them).
+void check_elastic_resume(int saved_world, const std::map<std::string, int64_t>& saved_global_batches, int world,
+                          const std::map<std::string, int64_t>& global_batches, const std::string& checkpoint);
+
 class Trainer {
  public:
   Trainer(TrainerConfig cfg, std::shared_ptr<TrainTask> task, std::shared_ptr<const data::LatentDataset> dataset,
@@ -84,6 +89,7 @@ class Trainer {
  private:
   bool use_autocast() const;
   void log_step(const StepResult& r);
+  std::vector<std::string> resume_allowed_keys() const;
 
   TrainerConfig cfg_;
   std::shared_ptr<TrainTask> task_;
@@ -96,6 +102,7 @@ class Trainer {
   std::unique_ptr<Ema> ema_;
   std::unique_ptr<BucketBatchSampler> sampler_;
   std::vector<int64_t> val_indices_;
+  std::map<std::string, int64_t> global_batches_;  // bucket -> per-rank batch x world size
   std::unique_ptr<MetricsLog> metrics_;
   std::unique_ptr<TensorBoardLog> tensorboard_;  // train.tensorboard: mirrors metrics_, adds samples + config
   int64_t step_ = 0;

@@ -231,6 +231,51 @@ std::vector<torch::Tensor> Context::all_gather(const torch::Tensor& tensor) {
   return out[0];
 }
 
+void Context::all_gather_into(torch::Tensor& full, const torch::Tensor& shard) {
+  VDF_CHECK(full.is_contiguous() && shard.is_contiguous() && full.numel() == shard.numel() * env_.world_size,
+            "all_gather_into: full has {} elements, shard {} x world size {}", full.numel(), shard.numel(),
+            env_.world_size);
+  if (!distributed()) {
+    full.copy_(shard);
+    return;
+  }
+  at::Tensor in = shard;
+  c10d::AllgatherOptions o;
+  o.timeout = timeout_;
+  launch("all_gather", [&] { return box(impl_->pg->_allgather_base(full, in, o)); }).wait();
+}
+
+void Context::reduce_scatter_sum(torch::Tensor& shard, const torch::Tensor& full) {
+  VDF_CHECK(full.is_contiguous() && shard.is_contiguous() && full.numel() == shard.numel() * env_.world_size,
+            "reduce_scatter: full has {} elements, shard {} x world size {}", full.numel(), shard.numel(),
+            env_.world_size);
+  if (!distributed()) {
+    shard.copy_(full);
+    return;
+  }
+  at::Tensor in = full;
+  c10d::ReduceScatterOptions o;
+  o.reduceOp = c10d::ReduceOp::SUM;
+  o.timeout = timeout_;
+  launch("reduce_scatter", [&] { return box(impl_->pg->_reduce_scatter_base(shard, in, o)); }).wait();
+}
+
+void Context::all_to_all(torch::Tensor& out, const torch::Tensor& in) {
+  VDF_CHECK(in.is_contiguous() && out.is_contiguous() && in.sizes() == out.sizes() && in.dim() >= 1 &&
+                in.size(0) == env_.world_size,
+            "all_to_all: tensors must be contiguous, equal-shaped, dim 0 = world size {}, got {} and {}",
+            env_.world_size, c10::str(in.sizes()), c10::str(out.sizes()));
+  if (!distributed()) {
+    out.copy_(in);
+    return;
+  }
+  at::Tensor src = in;
+  std::vector<int64_t> even;  // empty split lists: equal chunks along dim 0
+  c10d::AllToAllOptions o;
+  o.timeout = timeout_;
+  launch("all_to_all", [&] { return box(impl_->pg->alltoall_base(out, src, even, even, o)); }).wait();
+}
+
 double Context::sum(double value) {
   if (!distributed()) return value;
   auto t = torch::full({1}, value, torch::TensorOptions().dtype(torch::kFloat64).device(device_));

@@ -66,6 +66,15 @@ class Context {
   void all_reduce_mean(torch::Tensor& tensor);                // in place
   PendingWork all_reduce_sum_async(torch::Tensor& tensor);     // in place when waited
   std::vector<torch::Tensor> all_gather(const torch::Tensor& tensor);
+  // Flat collectives of the sharded strategies (c10d _allgather_base / _reduce_scatter_base):
+  //   all_gather_into: `full` (world_size * shard.numel() elements) = concatenation of every rank's `shard`;
+  //   reduce_scatter_sum: `shard` = this rank's slice of the element-wise sum over ranks of `full`.
+  // Both contiguous, same dtype and device. World size 1: a copy.
+  void all_gather_into(torch::Tensor& full, const torch::Tensor& shard);
+  void reduce_scatter_sum(torch::Tensor& shard, const torch::Tensor& full);
+  // All-to-all with equal splits along dim 0 (c10d alltoall_base): chunk j of `in` goes to rank j, chunk
+  // i of `out` comes from rank i. dim 0 of both must be world_size. World size 1: a copy.
+  void all_to_all(torch::Tensor& out, const torch::Tensor& in);
   // Metric helpers: the mean / sum / max of a scalar over ranks (fp64 on the wire).
   double mean(double value);
   double sum(double value);

@@ -29,6 +29,7 @@ class DataParallel {
   void after_backward();
 
   Context& context() { return *ctx_; }
+  const config::DistributedConfig& config() const { return cfg_; }
   std::shared_ptr<Context> shared_context() { return ctx_; }
   GradientSynchronizer* synchronizer() { return sync_.get(); }
 

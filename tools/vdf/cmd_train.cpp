@@ -1,4 +1,4 @@
-// `vdf train --config FILE [key.path=value ...] [--resume | --no-resume]`: trains the DiT of the config
+// `vdf train --config FILE [key.path=value ...] [--resume | --no-resume | --resume-from CKPT]`: trains the DiT of the config
 // on its dataset into the run directory <run.root>/<run.name> (docs/training.md). Auto-resumes when
 // the run directory has a checkpoint. The wiring lives in train/ (data parallel, dataset checks,
 // periodic sampling); this file only reads the command line.
@@ -69,6 +69,7 @@ void run(const TrainOptions& o) {
                       cfg.train.memory_check);
   torch::manual_seed(cfg.run.seed);  // model initialization
   auto task = train::make_model_task(cfg.model, cfg.diffusion, dims.latent_shape, dims.text_len);
+  train::attach_sequence_parallel(*dp, *task, *dataset);
   train::TrainerOptions options;
   options.command_line = o.config.command_line("vdf train");
   options.device = dp->context().device();  // cuda:<LOCAL_RANK> for one GPU per local rank
@@ -106,6 +107,10 @@ void setup(CLI::App& app) {
       cmd->add_option("--world-size", opts->world_size,
                       "with --dry-run: ranks to plan for, instead of the launch environment's WORLD_SIZE")
           ->check(CLI::PositiveNumber);
+  vdf::cli::add_override_option(cmd, "--resume-from", opts->config, "train.resume_from",
+                                "resume from this checkpoint (a directory, or a name such as step_0000100 under the "
+                                "run's checkpoints) instead of the newest intact one")
+      ->excludes(no_resume);
   cmd->callback([opts] { run(*opts); });
 }
 

@@ -83,6 +83,19 @@ void DitImpl::initialize_weights() {
   final_layer->linear->bias.zero_();
 }
 
+void DitImpl::set_sequence_parallel(std::shared_ptr<models::SequenceParallel> sp) {
+  if (sp && sp->degree() > 1) {
+    VDF_CHECK(cfg_.attention == config::AttentionLayout::full,
+              "distributed.sequence_parallel {} needs model.attention full (factorized attention groups tokens "
+              "by frame/position, which a token split would cut)", sp->degree());
+    VDF_CHECK(cfg_.heads % sp->degree() == 0,
+              "distributed.sequence_parallel {} must divide model.heads {} (Ulysses splits the heads over the "
+              "ranks of a sequence group)", sp->degree(), cfg_.heads);
+  }
+  sequence_parallel_ = sp && sp->degree() > 1 ? std::move(sp) : nullptr;
+  for (auto& b : *blocks) b->as<DitBlockImpl>()->attn->sequence_parallel = sequence_parallel_.get();
+}
+
 const std::vector<torch::Tensor>& DitImpl::positional(const Grid& g, const torch::Device& device) {
   const std::string key = fmt::format("{}x{}x{}@{}", g[0], g[1], g[2], device.str());
   std::lock_guard<std::mutex> lock(pos_mutex_);
@@ -124,6 +137,17 @@ torch::Tensor DitImpl::forward(const torch::Tensor& x, const torch::Tensor& t, c
   const Grid g = patch_grid(xp.size(2), xp.size(3), xp.size(4), patch_);
   auto h = x_embedder(patchify(xp, patch_));  // [B, N, D]
   const auto& pos = positional(g, x.device());
+  // Sequence parallel: this rank's contiguous slice [lo, lo + n) of the tokens (and of the positions).
+  const int64_t N = h.size(1);
+  int64_t lo = 0, n = N;
+  if (sequence_parallel_) {
+    const int64_t P = sequence_parallel_->degree();
+    VDF_CHECK(N % P == 0, "DiT: {} tokens per sample (patch grid {}x{}x{}) are not divisible by "
+              "distributed.sequence_parallel {}", N, g[0], g[1], g[2], P);
+    n = N / P;
+    lo = sequence_parallel_->index() * n;
+    h = h.narrow(1, lo, n);
+  }
 
   BlockInputs in;
   in.grid = g;
@@ -132,19 +156,24 @@ torch::Tensor DitImpl::forward(const torch::Tensor& x, const torch::Tensor& t, c
   in.text = text_embedder(text);
   in.text_mask = text_mask;
   if (cfg_.pos_embed == config::PosEmbed::sincos3d) {
-    h = h + pos[0].to(h.scalar_type());
+    h = h + pos[0].narrow(1, lo, n).to(h.scalar_type());
   } else {
-    in.cos = pos[0];
-    in.sin = pos[1];
+    in.cos = pos[0].narrow(0, lo, n);
+    in.sin = pos[1].narrow(0, lo, n);
   }
   // The first checkpointed_blocks() blocks are recomputed in backward (model.checkpoint_blocks).
   const int64_t checkpointed = is_training() ? cfg_.checkpointed_blocks() : 0;
+  models::BlockObserver* observer = block_observer();
   for (size_t i = 0; i < blocks->size(); ++i) {
-    auto* blk = blocks[i]->as<DitBlockImpl>();
+    auto* blk = (*blocks)[i]->as<DitBlockImpl>();
+    if (observer) observer->before_block(static_cast<int64_t>(i), h);
     h = static_cast<int64_t>(i) < checkpointed ? checkpointed_block(*blk, h, in, cfg_.offload_activations)
                                                : blk->forward(h, in);
+    if (observer) observer->after_block(static_cast<int64_t>(i), h);
   }
-  auto out = unpatchify(final_layer(h, in.c), g, patch_, cfg_.out_channels);
+  auto tokens = final_layer(h, in.c);
+  if (sequence_parallel_) tokens = sequence_parallel_->gather_tokens(tokens, 1);
+  auto out = unpatchify(tokens, g, patch_, cfg_.out_channels);
   if (out.size(2) != T_in) out = out.narrow(2, 0, T_in);
   return out;
 }

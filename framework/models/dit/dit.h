@@ -18,6 +18,8 @@
 #include <vector>
 
 #include "framework/config/schema/model.h"
+#include "framework/models/block_loop.h"
+#include "framework/models/sequence_parallel.h"
 #include "framework/models/dit/block.h"
 #include "framework/models/dit/layers.h"
 #include "framework/models/dit/patchify.h"
@@ -42,7 +44,7 @@ struct FinalLayerImpl : torch::nn::Module {
 };
 TORCH_MODULE(FinalLayer);
 
-struct DitImpl : torch::nn::Module {
+struct DitImpl : torch::nn::Module, models::BlockLoop {
   // `cfg` is resolved (preset applied) and validated here. With a latent shape [C, T, H, W] (and a text
   // length) the FLOP count is logged too; the parameter count is always logged.
   explicit DitImpl(const config::DitConfig& cfg, const std::vector<int64_t>& latent_shape = {},
@@ -61,6 +63,13 @@ struct DitImpl : torch::nn::Module {
   const config::DitConfig& config() const { return cfg_; }
   // Attention mode of block i (full, or spatial/temporal alternating when factorized).
   AttnMode block_mode(int64_t i) const;
+  // models::BlockLoop (sharded data parallel watches the block loop through it).
+  int64_t num_blocks() const override { return cfg_.depth; }
+  // Sequence parallelism (framework/models/sequence_parallel.h): each rank of the group runs the blocks
+  // on its slice of every sample's tokens. Needs model.attention full and heads divisible by the degree
+  // (vdf::Error otherwise); the token count is checked per forward. nullptr: off.
+  void set_sequence_parallel(std::shared_ptr<models::SequenceParallel> sp);
+  std::string block_path(int64_t index) const override { return "blocks." + std::to_string(index); }
 
   PatchEmbed x_embedder{nullptr};
   TimestepEmbedder t_embedder{nullptr};
@@ -74,6 +83,7 @@ struct DitImpl : torch::nn::Module {
   const std::vector<torch::Tensor>& positional(const Grid& grid, const torch::Device& device);
 
   config::DitConfig cfg_;
+  std::shared_ptr<models::SequenceParallel> sequence_parallel_;
   Patch patch_{1, 1, 1};
   std::map<std::string, std::vector<torch::Tensor>> pos_cache_;
   std::mutex pos_mutex_;

@@ -74,7 +74,8 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, const torch::Te
     q = apply_rope(q, cos, sin);
     k = apply_rope(k, cos, sin);
   }
-  auto o = at::scaled_dot_product_attention(q, k, v);  // [G, H, L, hd]
+  auto o = sequence_parallel ? sequence_parallel->attention(q, k, v)
+                             : at::scaled_dot_product_attention(q, k, v);  // [G, H, L, hd]
   return proj(o.transpose(1, 2).reshape({G, L, D}));
 }
 

@@ -4,6 +4,8 @@
 #pragma once
 #include <torch/torch.h>
 
+#include "framework/models/sequence_parallel.h"
+
 namespace vdf::dit {
 
 // RMSNorm over the last dim with a learned scale `weight` [dim]; computed in float32.
@@ -40,6 +42,8 @@ struct ProjectionImpl : torch::nn::Module {
 TORCH_MODULE(Projection);
 
 // Multi-head self-attention: qkv, optional q_norm/k_norm (RMSNorm over the head dim), RoPE, proj.
+// With `sequence_parallel` set (by DitImpl::set_sequence_parallel), x holds this rank's token slice and
+// the attention over the whole sequence goes through it (Ulysses all-to-all).
 struct SelfAttentionImpl : torch::nn::Module {
   SelfAttentionImpl(int64_t hidden, int64_t heads, bool qk_norm);
   // x [G, L, D]; cos/sin undefined (no RoPE) or broadcastable to [G, heads, L, head_dim].
@@ -47,6 +51,7 @@ struct SelfAttentionImpl : torch::nn::Module {
   int64_t heads, head_dim;
   torch::nn::Linear qkv{nullptr}, proj{nullptr};
   RMSNorm q_norm{nullptr}, k_norm{nullptr};
+  models::SequenceParallel* sequence_parallel = nullptr;  // not owned (the DiT holds it)
 };
 TORCH_MODULE(SelfAttention);
 
