@@ -10,10 +10,6 @@ namespace vdf::config {
 
 enum class DistBackend { automatic, gloo, nccl };
 VDF_CONFIG_ENUM(DistBackend, {DistBackend::automatic, "auto"}, {DistBackend::gloo, "gloo"}, {DistBackend::nccl, "nccl"})
-enum class DistStrategy { ddp, zero2, zero3 };
-VDF_CONFIG_ENUM(DistStrategy, {DistStrategy::ddp, "ddp"}, {DistStrategy::zero2, "zero2"}, {DistStrategy::zero3, "zero3"})
-enum class CommDtype { float32, bfloat16 };
-VDF_CONFIG_ENUM(CommDtype, {CommDtype::float32, "float32"}, {CommDtype::bfloat16, "bfloat16"})
 
 // How parameters, gradients and optimizer state are spread over the ranks (docs/distributed.md):
 //   ddp    everything replicated, gradients all-reduced (default)
