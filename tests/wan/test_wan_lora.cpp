@@ -241,3 +241,35 @@ TEST_CASE("wan lora: vdf train killed with SIGKILL resumes bit-identically", "[w
   CHECK(sample.exit_code == 0);
   CHECK(fs::exists(tmp.path() / "samples/sample.json"));
 }
+
+TEST_CASE("wan lora: 2 data-parallel ranks (vdf launch, gloo) train like 1 process", "[wan][e2e]") {
+  testing::TempDir tmp("vdf-wan-dp");
+  auto args = [&](const std::string& name, int64_t image_batch, int64_t video_batch) {
+    std::vector<std::string> a = wan_lora_train_args(tmp.path(), name, 6);
+    a.push_back("distributed.backend=gloo");
+    a.push_back("\"data.bucket_batch=[{bucket: 1x8x8, batch_size: " + std::to_string(image_batch) +
+                "}, {bucket: 4x8x8, batch_size: " + std::to_string(video_batch) + "}]\"");
+    return wan_join(a);
+  };
+  auto one = testing::run_command(args("one", 8, 2) + " 2>&1");
+  INFO(one.output);
+  REQUIRE(one.exit_code == 0);
+  auto two = testing::run_command(testing::vdf_exe() + " launch --nproc-per-node 2 -- " + args("two", 4, 1) + " 2>&1");
+  INFO(two.output);
+  REQUIRE(two.exit_code == 0);
+  std::vector<double> a, b;
+  for (auto& j : train::read_metrics(tmp.path() / "one/metrics.jsonl"))
+    if (j["kind"] == "train") a.push_back(j["loss"].get<double>());
+  for (auto& j : train::read_metrics(tmp.path() / "two/metrics.jsonl"))
+    if (j["kind"] == "train") b.push_back(j["loss"].get<double>());
+  REQUIRE(a.size() == 6);
+  REQUIRE(b.size() == 6);
+  for (size_t i = 0; i < a.size(); ++i) CHECK(b[i] == Approx(a[i]).epsilon(1e-5));
+  const auto wa = tensor_io::load_safetensors(tmp.path() / "one/checkpoints/step_0000006/model.safetensors");
+  const auto wb = tensor_io::load_safetensors(tmp.path() / "two/checkpoints/step_0000006/model.safetensors");
+  REQUIRE(wa.size() == wb.size());
+  for (const auto& [k, v] : wa) {
+    INFO(k);
+    CHECK(testing::max_abs(v, wb.at(k)) < 1e-5);
+  }
+}
