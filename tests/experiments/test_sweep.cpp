@@ -109,8 +109,8 @@ TEST_CASE("sweep: expansion of grid, variants and seeds with names and validatio
   CHECK_FALSE(fs::exists(tmp / "out/lr0.001-wu0-s3"));  // dry run: nothing trained
 }
 
-TEST_CASE("sweep: a 2x2 sweep of the tiny CPU config runs locally into four run directories; a repeat skips "
-          "them; the comparison page lists every run",
+TEST_CASE("sweep: a 2x2 sweep of the tiny CPU config runs locally into four run directories, a repeat skips "
+          "them, the comparison page lists every run",
           "[e2e][experiments]") {
   TempDir tmp("vdf-sweep");
   const fs::path file = write_sweep_file(tmp.path());
@@ -142,7 +142,7 @@ TEST_CASE("sweep: a 2x2 sweep of the tiny CPU config runs locally into four run 
   check_compare_page(runs, tmp / "compare", "local");
 }
 
-TEST_CASE("sweep: the same 2x2 sweep as one job array on the real local SLURM; resubmitting skips finished runs",
+TEST_CASE("sweep: the same 2x2 sweep as one job array on the real local SLURM, resubmitting skips finished runs",
           "[e2e][slow][experiments]") {
   TempDir tmp("vdf-sweep-slurm");
   const fs::path file = write_sweep_file(tmp.path());

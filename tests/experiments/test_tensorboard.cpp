@@ -110,7 +110,7 @@ TEST_CASE("tfrecord: frames read back, a torn tail is dropped, a flipped byte st
   CHECK(tb::parse_records(corrupt).records.size() == 1);
 }
 
-TEST_CASE("tensorboard: event writer reopened with a step drops later events; eval scalars go in step order",
+TEST_CASE("tensorboard: event writer reopened with a step drops later events, eval scalars go in step order",
           "[unit][experiments]") {
   TempDir tmp("vdf-tbw");
   {
@@ -141,7 +141,7 @@ TEST_CASE("tensorboard: event writer reopened with a step drops later events; ev
   CHECK(read["scalars"]["eval/fid"] == nlohmann::json::parse("[[10, 5.0], [20, 2.0]]"));
 }
 
-TEST_CASE("tensorboard: a training run's event file holds every metrics.jsonl scalar, sample images and the config; "
+TEST_CASE("tensorboard: a training run's event file holds every metrics.jsonl scalar, sample images and the config, "
           "a resumed run has no duplicate steps",
           "[e2e][experiments]") {
   if (!vdf::testing::require_shared({"assets/tokenizers/bpe_simple_vocab_16e6.txt.gz"})) return;  // CLIP tokenizer (sampling)
