@@ -132,7 +132,8 @@ PreflightEstimate estimate_preflight(const models::ModelCost& model, const std::
     if (s.strategy == DistStrategy::ddp)
       e.device.push_back({"gradients: all-reduce bucket buffers", P * comm_bytes});
     else
-      e.device.push_back({"gradients: reduce-scatter buckets in flight (2)", 2 * s.bucket_mb * 1024 * 1024});
+      e.device.push_back({"gradients: reduce-scatter buckets in flight (2)",
+                          std::min(2 * s.bucket_mb * 1024 * 1024, P * comm_bytes)});  // a small model fills less
   }
   e.device.push_back({sharded_state ? "optimizer: AdamW m, v fp32 shard (1/world)" : "optimizer: AdamW m, v fp32",
                       8 * P / shard});
