@@ -49,12 +49,6 @@ void run(const TrainOptions& o) {
   if (cfg.run.threads > 0) torch::set_num_threads(cfg.run.threads);
   if (o.dry_run) return dry_run(cfg, o);
 
-  // The sharded strategies and sequence parallelism come with the sharded data parallel of issue 17 (a
-  // separate branch); until it is merged only the pre-flight estimate (--dry-run, vdf plan) reads them.
-  VDF_CHECK(cfg.distributed.strategy == config::DistStrategy::ddp && cfg.distributed.sequence_parallel == 1,
-            "distributed.strategy={} / distributed.sequence_parallel={}: this build trains only with ddp and "
-            "sequence_parallel 1 (vdf train --dry-run and vdf plan estimate the others)",
-            config::enum_name(cfg.distributed.strategy), cfg.distributed.sequence_parallel);
   auto dp = train::start_data_parallel(cfg.distributed, cfg.run.device);
   cfg.run.name = train::agree_on_run_name(*dp, cfg.run.name);
   const train::TrainerConfig trainer_cfg = cfg.to_trainer();
