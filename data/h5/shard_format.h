@@ -22,10 +22,11 @@ struct VaeIdentity {
   int64_t latent_channels = 0;
   int64_t ct = 1, ch = 1, cw = 1;  // compression (time, height, width)
   double scale = 1.0, shift = 0.0;  // latents are stored as Vae::encode returns them: (raw - shift) * scale
-  // Per-channel normalization (Wan's latents_mean and 1/latents_std): (raw[c] - shift[c]) * scale[c].
-  // Empty for VAEs without one and in shards written before it existed (attributes absent).
-  std::vector<double> channel_shift, channel_scale;
   std::string pixel_range = "[0,1]";
+  // Per-channel normalization (Wan's latents_mean and 1/latents_std): (raw[c] - shift[c]) * scale[c].
+  // Empty for VAEs without one and in shards written before it existed (attributes absent). Last, so
+  // brace-initialized identities of the fields above keep their meaning.
+  std::vector<double> channel_shift, channel_scale;
 };
 
 // Identifies the text encoder whose embeddings a shard holds.

@@ -26,13 +26,15 @@ struct VaeInfo {
   int latent_channels = 0;
   int ct = 1, ch = 8, cw = 8;    // compression in time, height, width
   double scale = 1.0, shift = 0.0;  // scaled = (raw - shift) * scale
-  std::vector<double> channel_shift, channel_scale;  // per channel (empty = none): (raw[c] - shift[c]) * scale[c]
   std::string pixel_range = "[0,1]";  // the range encode() expects and decode() returns
   std::string weights_path;      // "enc.pth;dec.pth" for two-file VAEs; empty for recipe weights
   std::string weights_sha256;    // sha256 of the weights file(s) ("a;b"), or "recipe:<name>"
   bool deterministic = true;     // true: encode_posterior's logvar is -inf (no posterior variance)
   bool pretrained = true;        // false for recipe/random weights
   bool frames_one_plus_ct = false;  // true: encode() takes only 1 + ct*k frames (Wan); clips must be cut so
+  // per channel (empty = none): (raw[c] - channel_shift[c]) * channel_scale[c]; last, so brace-initialized
+  // infos of the fields above keep their meaning
+  std::vector<double> channel_shift, channel_scale;
 };
 
 class Vae {
