@@ -10,6 +10,7 @@
 #include "framework/core/free_memory.h"
 #include "framework/core/log.h"
 #include "framework/models/cost/dit_cost.h"
+#include "framework/models/cost/wan_cost.h"
 #include "train/bucket_sampler.h"
 #include "train/trainer.h"
 
@@ -259,7 +260,21 @@ PreflightEstimate estimate_run(const config::DitConfig& model, const config::Dat
   const std::vector<BucketLoad> buckets = dataset_buckets(dataset, data, seed, groups, &text_len);
   VDF_CHECK(!buckets.empty(), "pre-flight: the training split of {} is empty (data.val_samples={} of {} samples)",
             dataset.describe(), data.val_samples, dataset.size());
-  return estimate_preflight(*models::dit_cost(model), buckets, text_len, setup);
+  return estimate_preflight(*preflight_model_cost(model), buckets, text_len, setup);
+}
+
+std::unique_ptr<models::ModelCost> preflight_model_cost(const config::DitConfig& model) {
+  if (model.family != config::ModelFamily::wan) return models::dit_cost(model);
+  // The Wan family: the analytic cost of its resolved shape (preset or explicit widths) and the
+  // family-independent widths of `model.*`.
+  const config::WanConfig w = model.wan.resolved();
+  models::WanShape shape;
+  shape.name = w.preset.empty() ? fmt::format("Wan (dim {}, {} layers)", w.dim, w.layers) : "Wan2.1-" + w.preset;
+  shape.dim = w.dim, shape.layers = w.layers, shape.heads = w.heads, shape.ffn = w.ffn_dim;
+  shape.in_channels = model.in_channels;
+  shape.out_channels = model.out_channels > 0 ? model.out_channels : model.in_channels;
+  shape.text_dim = model.text_dim, shape.freq_dim = w.freq_dim, shape.patch = model.patch;
+  return models::wan_cost(shape);
 }
 
 MemoryBudget memory_budget(const config::TrainConfig& train, const torch::Device& device, int local_world_size) {

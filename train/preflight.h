@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -93,6 +94,9 @@ std::vector<BucketLoad> dataset_buckets(const data::LatentDataset& dataset, cons
 
 // The estimate of a `vdf train` run from its config sections and dataset (the DiT family; the Wan family
 // plugs in here through models::ModelCost once model.family exists).
+// The cost model of `model.family` (the DiT from its config, Wan from its resolved shape).
+std::unique_ptr<models::ModelCost> preflight_model_cost(const config::DitConfig& model);
+
 PreflightEstimate estimate_run(const config::DitConfig& model, const config::DataConfig& data,
                                const config::DistributedConfig& dist, const config::TrainConfig& train, int64_t seed,
                                const data::LatentDataset& dataset, int world_size, const torch::Device& device);

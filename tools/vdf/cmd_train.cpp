@@ -57,10 +57,17 @@ void run(const TrainOptions& o) {
   auto dataset = train::make_dataset(cfg.data);
   const train::DatasetDims dims = train::check_model_fits_dataset(cfg.model, *dataset);
   // Before the model exists: a worst bucket that cannot fit is refused now, not hours into the run.
-  train::check_memory(train::estimate_run(cfg.model, cfg.data, cfg.distributed, cfg.train, cfg.run.seed, *dataset,
-                                          dp->context().world_size(), dp->context().device()),
-                      train::memory_budget(cfg.train, dp->context().device(), dp->context().local_world_size()),
-                      cfg.train.memory_check);
+  // LoRA trains a small adapter set over a frozen base: the estimator counts optimizer state for every
+  // parameter, which would refuse runs that fit (a 14B LoRA), so the check is skipped with a warning.
+  if (cfg.model.family == config::ModelFamily::wan && cfg.model.lora.rank > 0) {
+    VDF_WARN("pre-flight memory check skipped: the estimator does not model LoRA (model.lora.rank={})",
+             cfg.model.lora.rank);
+  } else {
+    train::check_memory(train::estimate_run(cfg.model, cfg.data, cfg.distributed, cfg.train, cfg.run.seed, *dataset,
+                                            dp->context().world_size(), dp->context().device()),
+                        train::memory_budget(cfg.train, dp->context().device(), dp->context().local_world_size()),
+                        cfg.train.memory_check);
+  }
   torch::manual_seed(cfg.run.seed);  // model initialization
   auto task = train::make_model_task(cfg.model, cfg.diffusion, dims.latent_shape, dims.text_len);
   train::attach_sequence_parallel(*dp, *task, *dataset);
