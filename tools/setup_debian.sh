@@ -17,7 +17,6 @@ BUILD_PKGS=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
   catch2
   libsentencepiece-dev                           # exact T5 / UMT5 SentencePiece tokenizer
-  libprotobuf-dev protobuf-compiler              # TensorBoard event files (tensorflow Event protos)
 )
 TEST_PKGS=(
   ffmpeg                                         # test oracle (frame selection, pixels)

@@ -1,10 +1,5 @@
-// Event protos as plain C++ values: the one place that sees protobuf types (event_codec.cc, built into
-// the vdf_tensorboard_proto library with Debian's protobuf headers and no LibTorch include path).
-// Why a wall: the torch wheel ships the headers of its own, older protobuf in torch/include/google/, which
-// every LibTorch target has on its include path; generated 3.21 code compiled there mixes the two header
-// sets and does not compile. The wheel's protobuf *library* is internal to libtorch_cpu.so (hidden
-// symbols: it exports onnx_torch::* only, no google::protobuf::*), so linking Debian's libprotobuf.so
-// beside it is safe. Header: standard library only.
+// TensorFlow Event messages as plain C++ values, encoded and decoded in the protobuf wire format by hand
+// (event_codec.cpp says why not with the protobuf library). Header: standard library only.
 #pragma once
 #include <cstdint>
 #include <string>
