@@ -24,7 +24,7 @@ struct EventRecord {
   std::vector<SummaryValue> values;   // the summary (empty for the header)
 };
 
-// Serialized tensorflow.Event (same field numbers; tensorboard_event.proto).
+// Serialized tensorflow.Event (the field numbers are listed in event_codec.cpp).
 std::string encode_event(const EventRecord& event);
 // Parses one serialized Event; false when the bytes are not one (or hold kinds vdf does not write, which
 // are kept as values of kind `scalar` with their tag only).
