@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "tools/bench/bench_support.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/models/dit/dit.h"
@@ -55,12 +56,6 @@ vdf::config::DitConfig config_for(const Size& s) {
   c.max_text_len = kTextLen;
   VDF_CHECK(vdf::config::parse_enum(s.attention, &c.attention), "unknown attention layout '{}'", s.attention);
   return c;
-}
-
-double peak_rss_mb() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_maxrss / 1024.0;
 }
 
 // Child: run the vdf step and print one JSON line.
@@ -105,24 +100,11 @@ void run_child(const Size& s, int threads, int warmup, int steps) {
   nlohmann::json j;
   j["step_ms"] = sorted[sorted.size() / 2];
   j["steps_ms"] = times;
-  j["peak_rss_mb"] = peak_rss_mb();
+  j["peak_rss_mb"] = vdf::bench::peak_rss_mb();
   j["params"] = params;
   j["loss"] = loss_v;
   j["threads"] = torch::get_num_threads();
   std::cout << j.dump() << std::endl;
-}
-
-nlohmann::json run_json(const std::string& cmd) {
-  FILE* f = popen(cmd.c_str(), "r");
-  VDF_CHECK(f, "cannot run '{}'", cmd);
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, f)) out.append(buf, n);
-  const int rc = pclose(f);
-  VDF_CHECK(rc == 0, "'{}' failed (status {}): {}", cmd, rc, out);
-  const auto pos = out.rfind("{\"");
-  VDF_CHECK(pos != std::string::npos, "'{}' printed no JSON: {}", cmd, out);
-  return nlohmann::json::parse(out.substr(pos));
 }
 
 }  // namespace
@@ -173,13 +155,13 @@ int main(int argc, char** argv) {
       const auto st = vdf::dit::dit_stats(cfg, {s.batch, s.latent[0], s.latent[1], s.latent[2], s.latent[3]}, kTextLen);
       std::ostringstream common;
       common << " --threads " << threads << " --warmup " << warmup << " --steps " << steps;
-      auto v = run_json(self + " --child " + s.name + common.str());
+      auto v = vdf::bench::run_json(self + " --child " + s.name + common.str());
       std::ostringstream py;
       py << python << " " << script << " --hidden " << s.hidden << " --depth " << s.depth << " --heads " << s.heads
          << " --latent " << s.latent[0] << " " << s.latent[1] << " " << s.latent[2] << " " << s.latent[3]
          << " --batch " << s.batch << " --text-len " << kTextLen << " --text-dim " << kTextDim << " --pooled-dim "
          << kPooledDim << " --attention " << s.attention << common.str();
-      auto p = run_json(py.str());
+      auto p = vdf::bench::run_json(py.str());
       VDF_CHECK(v["params"].get<int64_t>() == p["params"].get<int64_t>() && v["params"].get<int64_t>() == st.params,
                 "parameter counts differ: vdf {}, PyTorch {}, analytic {} (architectures diverged)",
                 v["params"].get<int64_t>(), p["params"].get<int64_t>(), st.params);

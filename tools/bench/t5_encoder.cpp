@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "tools/bench/bench_support.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/models/text/t5_model.h"
@@ -35,12 +36,6 @@ const std::vector<T5BenchSize>& t5_bench_sizes() {
   return s;
 }
 constexpr int64_t kT5BenchVocab = 32128, kT5BenchLength = 512, kT5BenchBatch = 2;
-
-double t5_bench_peak_rss_mb() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_maxrss / 1024.0;
-}
 
 void t5_bench_child(const T5BenchSize& s, const std::string& kind, int threads, int warmup, int steps) {
   torch::set_num_threads(threads);
@@ -74,23 +69,10 @@ void t5_bench_child(const T5BenchSize& s, const std::string& kind, int threads, 
   nlohmann::json j;
   j["ms"] = times[times.size() / 2];
   j["params"] = params;
-  j["peak_rss_mb"] = t5_bench_peak_rss_mb();
+  j["peak_rss_mb"] = vdf::bench::peak_rss_mb();
   j["threads"] = torch::get_num_threads();
   j["checksum"] = out.abs().mean().item<double>();
   std::cout << j.dump() << std::endl;
-}
-
-nlohmann::json t5_bench_run_json(const std::string& cmd) {
-  FILE* f = popen(cmd.c_str(), "r");
-  VDF_CHECK(f, "cannot run '{}'", cmd);
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, f)) out.append(buf, n);
-  const int rc = pclose(f);
-  VDF_CHECK(rc == 0, "'{}' failed (status {}): {}", cmd, rc, out);
-  const auto pos = out.rfind("{\"");
-  VDF_CHECK(pos != std::string::npos, "'{}' printed no JSON: {}", cmd, out);
-  return nlohmann::json::parse(out.substr(pos));
 }
 
 }  // namespace
@@ -137,12 +119,12 @@ int main(int argc, char** argv) {
       if (("," + only + ",").find("," + s.name + ",") == std::string::npos) continue;
       std::ostringstream common;
       common << " --threads " << threads << " --warmup " << warmup << " --steps " << steps;
-      auto v = t5_bench_run_json(std::string(argv[0]) + " --child " + s.name + " --kind " + kind + common.str());
+      auto v = vdf::bench::run_json(std::string(argv[0]) + " --child " + s.name + " --kind " + kind + common.str());
       std::ostringstream py;
       py << python << " " << script << " --kind " << kind << " --d-model " << s.d_model << " --d-kv " << s.d_kv
          << " --d-ff " << s.d_ff << " --layers " << s.layers << " --heads " << s.heads << " --vocab " << kT5BenchVocab
          << " --length " << kT5BenchLength << " --batch " << kT5BenchBatch << common.str();
-      auto p = t5_bench_run_json(py.str());
+      auto p = vdf::bench::run_json(py.str());
       VDF_CHECK(v["params"].get<int64_t>() == p["params"].get<int64_t>(),
                 "parameter counts differ: vdf {}, transformers {} (architectures diverged)", v["params"].get<int64_t>(),
                 p["params"].get<int64_t>());

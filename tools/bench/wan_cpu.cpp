@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "tools/bench/bench_support.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/models/wan/transformer.h"
@@ -62,12 +63,6 @@ vdf::config::DitConfig wan_bench_config(const WanBenchSize& s) {
   return c;
 }
 
-double wan_peak_rss_mb() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_maxrss / 1024.0;
-}
-
 void wan_run_child(const WanBenchSize& s, int threads, int warmup, int steps) {
   torch::set_num_threads(threads);
   torch::manual_seed(0);
@@ -105,24 +100,11 @@ void wan_run_child(const WanBenchSize& s, int threads, int warmup, int steps) {
   nlohmann::json j;
   j["step_ms"] = sorted[sorted.size() / 2];
   j["steps_ms"] = times;
-  j["peak_rss_mb"] = wan_peak_rss_mb();
+  j["peak_rss_mb"] = vdf::bench::peak_rss_mb();
   j["params"] = params;
   j["loss"] = loss_v;
   j["threads"] = torch::get_num_threads();
   std::cout << j.dump() << std::endl;
-}
-
-nlohmann::json wan_run_json(const std::string& cmd) {
-  FILE* f = popen(cmd.c_str(), "r");
-  VDF_CHECK(f, "cannot run '{}'", cmd);
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, f)) out.append(buf, n);
-  const int rc = pclose(f);
-  VDF_CHECK(rc == 0, "'{}' failed (status {}): {}", cmd, rc, out);
-  const auto pos = out.rfind("{\"");
-  VDF_CHECK(pos != std::string::npos, "'{}' printed no JSON: {}", cmd, out);
-  return nlohmann::json::parse(out.substr(pos));
 }
 
 }  // namespace
@@ -170,13 +152,13 @@ int main(int argc, char** argv) {
       const auto cfg = wan_bench_config(s);
       std::ostringstream common;
       common << " --threads " << threads << " --warmup " << warmup << " --steps " << steps;
-      auto v = wan_run_json(self + " --child " + s.name + common.str());
+      auto v = vdf::bench::run_json(self + " --child " + s.name + common.str());
       std::ostringstream py;
       py << python << " " << script << " --dim " << s.dim << " --layers " << s.layers << " --heads " << s.heads
          << " --ffn " << s.ffn << " --latent " << s.latent[0] << " " << s.latent[1] << " " << s.latent[2] << " "
          << s.latent[3] << " --batch " << s.batch << " --text-len " << kWanTextLen << " --text-dim " << kWanTextDim
          << " --grad-checkpointing " << (s.grad_checkpointing ? 1 : 0) << common.str();
-      auto p = wan_run_json(py.str() + " 2>/dev/null");
+      auto p = vdf::bench::run_json(py.str() + " 2>/dev/null");
       const int64_t analytic = vdf::wan::wan_parameter_count(cfg);
       VDF_CHECK(v["params"].get<int64_t>() == p["params"].get<int64_t>() && v["params"].get<int64_t>() == analytic,
                 "parameter counts differ: vdf {}, diffusers {}, analytic {} (architectures diverged)",

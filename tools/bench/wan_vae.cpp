@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "tools/bench/bench_support.h"
 #include "framework/core/error.h"
 #include "framework/core/log.h"
 #include "framework/models/vae/wan_vae.h"
@@ -102,19 +103,6 @@ void run_child(const BenchArgs& a) {
   std::cout << j.dump() << std::endl;
 }
 
-nlohmann::json run_json(const std::string& cmd) {
-  FILE* f = popen(cmd.c_str(), "r");
-  VDF_CHECK(f, "cannot run '{}'", cmd);
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, f)) out.append(buf, n);
-  const int rc = pclose(f);
-  VDF_CHECK(rc == 0, "'{}' failed (status {}): {}", cmd, rc, out);
-  const auto pos = out.rfind("{\"");
-  VDF_CHECK(pos != std::string::npos, "'{}' printed no JSON: {}", cmd, out);
-  return nlohmann::json::parse(out.substr(pos));
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -171,7 +159,7 @@ int main(int argc, char** argv) {
                 a.threads, a.frames, a.height, a.width, a.tile > 0 ? (", tiles" + tiles).c_str() : "",
                 TORCH_VERSION);
     std::fflush(stdout);
-    auto v = run_json(std::string(argv[0]) + " --child " + dir.string() + common + tiles +
+    auto v = vdf::bench::run_json(std::string(argv[0]) + " --child " + dir.string() + common + tiles +
                       (a.frames ? " --frames " + std::to_string(a.frames) : ""));
     const double vm = median(v["encode_ms"].get<std::vector<double>>());
     std::printf("vdf:       encode %9.1f ms   peak RSS %7.0f MB (process), %7.0f MB (encode)   working %7.0f MB\n", vm,
@@ -180,7 +168,7 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     if (!a.vdf_only) {
       const std::string script = VDF_SOURCE_DIR "/tools/bench/wan_vae_reference.py";
-      auto p = run_json("OMP_NUM_THREADS=" + std::to_string(a.threads) + " " + a.python + " " + script +
+      auto p = vdf::bench::run_json("OMP_NUM_THREADS=" + std::to_string(a.threads) + " " + a.python + " " + script +
                         " --weights " + (dir / "weights.safetensors").string() + " --input " +
                         (dir / "input.safetensors").string() + " --output " +
                         (dir / "ref_latents.safetensors").string() + common + tiles);
